@@ -1,0 +1,1 @@
+//! paddlex-rs: PaddleX's `image_classification` pipeline as a native library and CLI.
