@@ -1,0 +1,45 @@
+//! The top of the program: parse, dispatch, map errors to exit codes.
+
+use std::ffi::OsString;
+
+use clap::{CommandFactory, Parser};
+
+use crate::cli::{CliError, Command, RawArgs};
+use crate::commands;
+use crate::exit_codes::ExitCode;
+use crate::log;
+
+/// Runs the CLI with `args` (program name first) and returns the exit code.
+pub fn run(args: Vec<OsString>) -> ExitCode {
+    if args.len() <= 1 {
+        log::warn("No arguments provided. Displaying help information:");
+        let _ = RawArgs::command().print_help();
+        return ExitCode::Usage;
+    }
+    let raw = match RawArgs::try_parse_from(args) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::Usage } else { ExitCode::Success };
+        }
+    };
+    let command = match Command::from_raw(raw) {
+        Ok(c) => c,
+        Err(CliError::Usage(msg)) => {
+            log::error(&format!("error: {msg}"));
+            return ExitCode::Usage;
+        }
+        Err(e @ CliError::NotSupported(_)) => {
+            log::error(&e.to_string());
+            return ExitCode::Failure;
+        }
+    };
+    let result = match &command {
+        Command::Predict(args) => commands::predict::run(args),
+        Command::GetPipelineConfig { name, save_path } => commands::pipeline_config::run(name, save_path.as_deref()),
+    };
+    result.unwrap_or_else(|e| {
+        log::error(&format!("{e:#}"));
+        ExitCode::Failure
+    })
+}

@@ -1,0 +1,4 @@
+//! The things the binary can do, one module each.
+
+pub mod pipeline_config;
+pub mod predict;

@@ -1,0 +1,189 @@
+//! Decoding any supported file to the RGB8 image PaddleX works on, with
+//! OpenCV's `IMREAD_COLOR` conventions: EXIF orientation applied, grey
+//! replicated, alpha dropped (not composited), 16-bit scaled by `>> 8`.
+//! The format comes from the bytes, not the file name, as with `cv2.imdecode`.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage};
+
+/// Largest image accepted, in pixels (PaddleX 3.5+'s own cap; about 13k x 13k).
+pub const MAX_PIXELS: u64 = 178_956_970;
+
+/// Why an image could not be decoded. Messages are written to follow the file name.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// The path does not exist.
+    #[error("No such file or directory")]
+    NotFound,
+    /// Reading failed for another reason.
+    #[error("cannot read the file: {0}")]
+    Io(String),
+    /// Zero bytes.
+    #[error("the file is empty")]
+    Empty,
+    /// The bytes are not a format we decode.
+    #[error("not an image file (unrecognised or unsupported format)")]
+    NotImage,
+    /// Declared dimensions are too large (decompression bomb guard).
+    #[error("image of {width}x{height} pixels exceeds the limit of {MAX_PIXELS} pixels")]
+    TooLarge {
+        /// Declared width.
+        width: u32,
+        /// Declared height.
+        height: u32,
+    },
+    /// A zero-sized image.
+    #[error("the image has no pixels ({width}x{height})")]
+    ZeroSized {
+        /// Width.
+        width: u32,
+        /// Height.
+        height: u32,
+    },
+    /// The decoder failed: truncated or corrupt data.
+    #[error("cannot decode the image ({0})")]
+    Corrupt(String),
+}
+
+/// Reads and decodes a file.
+pub fn decode_file(path: &Path) -> Result<RgbImage, DecodeError> {
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => DecodeError::NotFound,
+        _ => DecodeError::Io(e.to_string()),
+    })?;
+    decode_bytes(&bytes)
+}
+
+/// Decodes encoded image bytes.
+pub fn decode_bytes(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
+    if bytes.is_empty() {
+        return Err(DecodeError::Empty);
+    }
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| DecodeError::Io(e.to_string()))?;
+    if reader.format().is_none() {
+        return Err(DecodeError::NotImage);
+    }
+    let mut limits = image::Limits::default();
+    // Room for the largest allowed image in the widest pixel type (RGBA32F).
+    limits.max_alloc = Some(MAX_PIXELS * 16);
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(classify)?;
+    let (width, height) = decoder.dimensions();
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(DecodeError::TooLarge { width, height });
+    }
+    if width == 0 || height == 0 {
+        return Err(DecodeError::ZeroSized { width, height });
+    }
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = DynamicImage::from_decoder(decoder).map_err(classify)?;
+    img.apply_orientation(orientation);
+    Ok(to_rgb8_like_opencv(img))
+}
+
+fn classify(err: image::ImageError) -> DecodeError {
+    match err {
+        image::ImageError::Unsupported(_) => DecodeError::NotImage,
+        image::ImageError::Limits(e) => DecodeError::Corrupt(format!("limit exceeded: {e}")),
+        other => DecodeError::Corrupt(other.to_string()),
+    }
+}
+
+/// RGB8 the way OpenCV's `IMREAD_COLOR` produces it (then turned to RGB).
+fn to_rgb8_like_opencv(img: DynamicImage) -> RgbImage {
+    match img {
+        DynamicImage::ImageRgb8(rgb) => rgb,
+        DynamicImage::ImageRgb16(buf) => from_u16(buf.width(), buf.height(), buf.as_raw(), 3),
+        DynamicImage::ImageRgba16(buf) => from_u16(buf.width(), buf.height(), buf.as_raw(), 4),
+        DynamicImage::ImageLuma16(buf) => from_u16(buf.width(), buf.height(), buf.as_raw(), 1),
+        DynamicImage::ImageLumaA16(buf) => from_u16(buf.width(), buf.height(), buf.as_raw(), 2),
+        // 8-bit grey is replicated and alpha dropped by the standard conversion.
+        other => other.to_rgb8(),
+    }
+}
+
+/// 16-bit samples to 8-bit by dropping the low byte (OpenCV's rule, not rounding).
+fn from_u16(width: u32, height: u32, samples: &[u16], channels: usize) -> RgbImage {
+    let mut out = Vec::with_capacity(width as usize * height as usize * 3);
+    for px in samples.chunks_exact(channels) {
+        let (r, g, b) = if channels >= 3 { (px[0], px[1], px[2]) } else { (px[0], px[0], px[0]) };
+        out.extend_from_slice(&[(r >> 8) as u8, (g >> 8) as u8, (b >> 8) as u8]);
+    }
+    // The buffer length is width * height * 3 by construction.
+    RgbImage::from_raw(width, height, out).unwrap_or_else(|| RgbImage::new(width, height))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{ImageFormat, Luma, Rgba};
+
+    fn encode(img: &DynamicImage, format: ImageFormat) -> Vec<u8> {
+        let mut out = Cursor::new(Vec::new());
+        img.write_to(&mut out, format).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn grey_is_replicated_and_alpha_dropped() {
+        let grey = DynamicImage::ImageLuma8(image::ImageBuffer::from_pixel(3, 2, Luma([77u8])));
+        let rgb = decode_bytes(&encode(&grey, ImageFormat::Png)).unwrap();
+        assert_eq!(rgb.get_pixel(2, 1).0, [77, 77, 77]);
+        let rgba = DynamicImage::ImageRgba8(image::ImageBuffer::from_pixel(2, 2, Rgba([10u8, 20, 30, 0])));
+        let rgb = decode_bytes(&encode(&rgba, ImageFormat::Png)).unwrap();
+        assert_eq!(rgb.get_pixel(0, 0).0, [10, 20, 30]);
+    }
+
+    #[test]
+    fn sixteen_bit_drops_the_low_byte() {
+        let img = image::ImageBuffer::from_pixel(1, 1, image::Rgb([0x12ffu16, 0x00ff, 0xff80]));
+        let bytes = encode(&DynamicImage::ImageRgb16(img), ImageFormat::Png);
+        assert_eq!(decode_bytes(&bytes).unwrap().get_pixel(0, 0).0, [0x12, 0x00, 0xff]);
+    }
+
+    #[test]
+    fn bad_bytes_get_distinct_reasons() {
+        assert!(matches!(decode_bytes(b""), Err(DecodeError::Empty)));
+        assert!(matches!(decode_bytes(b"hello, this is text"), Err(DecodeError::NotImage)));
+        let png = encode(&DynamicImage::new_rgb8(64, 64), ImageFormat::Png);
+        let truncated = &png[..png.len() / 2];
+        assert!(matches!(decode_bytes(truncated), Err(DecodeError::Corrupt(_))));
+        assert!(matches!(decode_file(Path::new("no/such.png")), Err(DecodeError::NotFound)));
+    }
+
+    #[test]
+    fn exif_orientation_is_applied() {
+        // A 4x2 JPEG with EXIF orientation 6 (rotate 90° clockwise) decodes as 2x4.
+        let img = DynamicImage::new_rgb8(4, 2);
+        let jpeg = encode(&img, ImageFormat::Jpeg);
+        let with_exif = insert_exif_orientation(&jpeg, 6);
+        let rgb = decode_bytes(&with_exif).unwrap();
+        assert_eq!(rgb.dimensions(), (2, 4));
+    }
+
+    /// Inserts an APP1 Exif segment holding only the orientation tag after SOI.
+    fn insert_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+        let mut tiff = Vec::new();
+        tiff.extend_from_slice(b"II*\0");
+        tiff.extend_from_slice(&8u32.to_le_bytes()); // IFD offset
+        tiff.extend_from_slice(&1u16.to_le_bytes()); // one entry
+        tiff.extend_from_slice(&0x0112u16.to_le_bytes()); // Orientation
+        tiff.extend_from_slice(&3u16.to_le_bytes()); // SHORT
+        tiff.extend_from_slice(&1u32.to_le_bytes()); // count
+        tiff.extend_from_slice(&orientation.to_le_bytes());
+        tiff.extend_from_slice(&[0, 0]);
+        tiff.extend_from_slice(&0u32.to_le_bytes()); // no next IFD
+        let mut payload = b"Exif\0\0".to_vec();
+        payload.extend_from_slice(&tiff);
+        let mut out = jpeg[..2].to_vec();
+        out.extend_from_slice(&[0xff, 0xe1]);
+        out.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+        out.extend_from_slice(&payload);
+        out.extend_from_slice(&jpeg[2..]);
+        out
+    }
+}

@@ -1,0 +1,194 @@
+//! What `--input` names: a file, a folder (walked recursively and sorted like
+//! PaddleX), or an http(s) URL (downloaded into the cache when its turn comes).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::model::cache::cache_home;
+
+/// Image suffixes accepted (PaddleX 3.5+'s list without the `sr`/`ras` formats we cannot decode).
+pub const IMAGE_SUFFIXES: &[&str] = &["bmp", "dib", "jpeg", "jpg", "png", "webp", "pbm", "pgm", "ppm", "pnm", "tif", "tiff"];
+
+/// The largest download accepted for a URL input.
+pub const MAX_DOWNLOAD_BYTES: u64 = 200 * 1024 * 1024;
+
+/// One input to classify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputItem {
+    /// A local path, as given or as listed from a folder.
+    File(String),
+    /// An http(s) URL.
+    Url(String),
+}
+
+impl InputItem {
+    /// The text shown for this input before it is read.
+    pub fn display(&self) -> &str {
+        match self {
+            InputItem::File(p) | InputItem::Url(p) => p,
+        }
+    }
+}
+
+/// Why `--input` could not be expanded, or an item not fetched.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// A folder without any image.
+    #[error("Not found any file in {0}")]
+    EmptyDir(String),
+    /// A folder that cannot be listed.
+    #[error("cannot list {path}: {reason}")]
+    ListDir {
+        /// The folder.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// A download failed.
+    #[error("download failed: {0}")]
+    Download(String),
+}
+
+/// Expands one `--input` value into the items to classify, in order.
+pub fn expand(input: &str) -> Result<Vec<InputItem>, InputError> {
+    if is_url(input) {
+        return Ok(vec![InputItem::Url(input.to_string())]);
+    }
+    let path = Path::new(input);
+    if path.is_dir() {
+        let mut files = Vec::new();
+        walk(path, &mut files)?;
+        let mut names: Vec<String> = files.into_iter().map(|p| p.to_string_lossy().into_owned()).collect();
+        // Plain code-point order of the whole path, as Python's sorted().
+        names.sort();
+        if names.is_empty() {
+            return Err(InputError::EmptyDir(input.to_string()));
+        }
+        return Ok(names.into_iter().map(InputItem::File).collect());
+    }
+    Ok(vec![InputItem::File(input.to_string())])
+}
+
+/// Whether `text` is an http(s) URL.
+pub fn is_url(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
+/// Whether a file name has a supported image suffix.
+pub fn has_image_suffix(path: &str) -> bool {
+    suffix(path).is_some_and(|s| IMAGE_SUFFIXES.contains(&s.as_str()))
+}
+
+/// The lower-cased text after the last `.` of the file name.
+pub fn suffix(path: &str) -> Option<String> {
+    Path::new(path).extension().map(|e| e.to_string_lossy().to_ascii_lowercase())
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| InputError::ListDir {
+        path: dir.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        // Like os.walk: descend into real folders, not into links to folders.
+        let is_real_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
+        if is_real_dir {
+            walk(&path, out)?;
+        } else if has_image_suffix(&path.to_string_lossy()) || suffix(&path.to_string_lossy()).as_deref() == Some("pdf") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Downloads `url` to `<cache>/predict_input/<file name>` (replacing an older
+/// copy atomically) and returns the local path.
+pub fn download(url: &str) -> Result<PathBuf, InputError> {
+    let fail = |m: String| InputError::Download(m);
+    let client = reqwest::blocking::Client::builder()
+        .connect_timeout(Duration::from_secs(15))
+        .timeout(Duration::from_secs(120))
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
+    let response = client.get(url).send().map_err(|e| fail(e.to_string()))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(fail(format!("HTTP {status}")));
+    }
+    if response.content_length().is_some_and(|n| n > MAX_DOWNLOAD_BYTES) {
+        return Err(fail(format!("larger than {MAX_DOWNLOAD_BYTES} bytes")));
+    }
+    let mut body = Vec::new();
+    response
+        .take(MAX_DOWNLOAD_BYTES + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| fail(e.to_string()))?;
+    if body.len() as u64 > MAX_DOWNLOAD_BYTES {
+        return Err(fail(format!("larger than {MAX_DOWNLOAD_BYTES} bytes")));
+    }
+    let dest = cache_home().join("predict_input").join(url_file_name(url));
+    write_replacing(&dest, &body).map_err(|e| fail(format!("{}: {e}", dest.display())))?;
+    Ok(dest)
+}
+
+/// The last path segment of a URL, without query or fragment.
+pub fn url_file_name(url: &str) -> String {
+    let without_query = url.split(['?', '#']).next().unwrap_or(url);
+    let after_scheme = without_query.split_once("://").map_or(without_query, |(_, rest)| rest);
+    let name = after_scheme.split_once('/').map_or("", |(_, path)| path).rsplit('/').next().unwrap_or("");
+    if name.is_empty() {
+        "download".into()
+    } else {
+        name.to_string()
+    }
+}
+
+fn write_replacing(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let parent = dest.parent().unwrap_or_else(|| Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(parent)?;
+    std::io::Write::write_all(&mut tmp, bytes)?;
+    tmp.persist(dest).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_are_walked_recursively_and_sorted_by_code_point() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("sub")).unwrap();
+        for f in ["b.jpg", "A.PNG", "sub/c.bmp", "notes.txt", "d.webp"] {
+            std::fs::write(d.join(f), b"x").unwrap();
+        }
+        let items = expand(&d.to_string_lossy()).unwrap();
+        let names: Vec<String> = items
+            .iter()
+            .map(|i| Path::new(i.display()).strip_prefix(d).unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["A.PNG", "b.jpg", "d.webp", "sub/c.bmp"]);
+    }
+
+    #[test]
+    fn an_empty_folder_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = expand(&dir.path().to_string_lossy()).unwrap_err();
+        assert!(err.to_string().starts_with("Not found any file in"));
+    }
+
+    #[test]
+    fn urls_and_files_pass_through() {
+        assert_eq!(expand("https://h/x.jpg").unwrap(), vec![InputItem::Url("https://h/x.jpg".into())]);
+        assert_eq!(expand("missing.png").unwrap(), vec![InputItem::File("missing.png".into())]);
+        assert_eq!(url_file_name("http://h/a/b/cat.jpg?x=1"), "cat.jpg");
+        assert_eq!(url_file_name("http://h/"), "download");
+        assert!(has_image_suffix("x.TIFF"));
+        assert!(!has_image_suffix("x.gif"));
+    }
+}

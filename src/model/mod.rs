@@ -1,0 +1,10 @@
+//! Model directories: where a model comes from (a local `model_dir` or the
+//! official cache), what its `inference.yml` says, and its labels.
+
+pub mod cache;
+pub mod infer_config;
+pub mod registry;
+pub mod resolve;
+
+pub use infer_config::InferenceConfig;
+pub use resolve::{resolve_model, ModelDir, ModelError};

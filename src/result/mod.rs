@@ -1,0 +1,33 @@
+//! One image's result, and the two ways PaddleX shows it: the printed line
+//! and `<stem>_res.json`.
+
+pub mod json;
+pub mod pyfloat;
+pub mod pyrepr;
+
+/// PaddleX's `TopkResult` without the image: what is printed and saved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Classification {
+    /// The input as given (or the local copy of a URL).
+    pub input_path: String,
+    /// Page of a multi-page input; `None` for plain images.
+    pub page_index: Option<usize>,
+    /// Class ids, best first.
+    pub class_ids: Vec<i32>,
+    /// Scores, float32 rounded to 5 decimals.
+    pub scores: Vec<f32>,
+    /// Label of each id.
+    pub label_names: Vec<String>,
+}
+
+impl Classification {
+    /// The `{'res': {...}}` line PaddleX prints.
+    pub fn to_print_line(&self) -> String {
+        pyrepr::result_line(self)
+    }
+
+    /// The `<stem>_res.json` text (indent 4, no trailing newline).
+    pub fn to_json(&self) -> String {
+        json::result_json(self)
+    }
+}

@@ -1,0 +1,144 @@
+//! The classifier session: one ONNX Runtime session fed `[N, C, H, W]` batches,
+//! returning the first output's rows (PaddleX uses `outputs[0]`, already
+//! probabilities: no softmax here).
+
+use std::path::Path;
+
+use ort::session::builder::GraphOptimizationLevel;
+use ort::session::Session;
+use ort::value::TensorRef;
+
+use super::library;
+
+/// Why inference failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The runtime library could not be loaded.
+    #[error("{0}")]
+    Library(String),
+    /// The model could not be loaded.
+    #[error("cannot load the model {path}: {reason}")]
+    Load {
+        /// The ONNX file.
+        path: String,
+        /// ONNX Runtime's message.
+        reason: String,
+    },
+    /// The model does not look like a classifier.
+    #[error("{path}: {reason}")]
+    Shape {
+        /// The ONNX file.
+        path: String,
+        /// What does not fit.
+        reason: String,
+    },
+    /// A run failed.
+    #[error("inference failed: {0}")]
+    Run(String),
+}
+
+/// An ONNX classifier ready to run.
+pub struct Classifier {
+    session: Session,
+    input_name: String,
+    path: String,
+}
+
+/// The number of intra-op threads: `PADDLE_PDX_CPU_NUM_THREADS`, else the cores.
+pub fn cpu_threads() -> usize {
+    std::env::var("PADDLE_PDX_CPU_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+impl Classifier {
+    /// Loads `onnx` on the CPU with `threads` intra-op threads.
+    pub fn load(onnx: &Path, threads: usize) -> Result<Self, RuntimeError> {
+        let env = library::environment().map_err(RuntimeError::Library)?;
+        let path = onnx.display().to_string();
+        let load = |e: ort::Error| RuntimeError::Load {
+            path: path.clone(),
+            reason: e.to_string(),
+        };
+        let session = Session::builder(env)
+            .map_err(load)?
+            .with_optimization_level(GraphOptimizationLevel::Level3)
+            .map_err(|e| load(e.into()))?
+            .with_intra_threads(threads)
+            .map_err(|e| load(e.into()))?
+            .commit_from_file(onnx)
+            .map_err(load)?;
+        let input_name = session
+            .inputs()
+            .first()
+            .map(|i| i.name().to_string())
+            .ok_or_else(|| RuntimeError::Shape {
+                path: path.clone(),
+                reason: "the model has no input".into(),
+            })?;
+        if session.outputs().is_empty() {
+            return Err(RuntimeError::Shape {
+                path,
+                reason: "the model has no output".into(),
+            });
+        }
+        Ok(Classifier {
+            session,
+            input_name,
+            path,
+        })
+    }
+
+    /// Labels stored in the model's metadata (`labels` or `character`,
+    /// newline-separated), if any.
+    pub fn metadata_labels(&self) -> Option<Vec<String>> {
+        let meta = self.session.metadata().ok()?;
+        ["labels", "character"].iter().find_map(|key| {
+            meta.custom(key)
+                .filter(|v| !v.is_empty())
+                .map(|v| v.lines().map(str::to_string).collect())
+        })
+    }
+
+    /// Runs one batch (`shape` = `[N, ...]`, `data` row-major) and returns the
+    /// first output as `N` rows.
+    pub fn run(&mut self, data: &[f32], shape: &[usize]) -> Result<Vec<Vec<f32>>, RuntimeError> {
+        let run = |e: ort::Error| RuntimeError::Run(e.to_string());
+        let dims: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+        let input = TensorRef::from_array_view((dims, data)).map_err(run)?;
+        let outputs = self
+            .session
+            .run(ort::inputs![self.input_name.as_str() => input])
+            .map_err(run)?;
+        let (out_shape, values) = outputs[0].try_extract_tensor::<f32>().map_err(run)?;
+        let n = shape.first().copied().unwrap_or(0);
+        split_rows(values, out_shape.iter().copied(), n).map_err(|reason| RuntimeError::Shape {
+            path: self.path.clone(),
+            reason,
+        })
+    }
+}
+
+/// Splits a `[N, C]` (or `[N, C, 1, 1]`) output into N rows.
+fn split_rows(values: &[f32], shape: impl Iterator<Item = i64>, n: usize) -> Result<Vec<Vec<f32>>, String> {
+    let dims: Vec<i64> = shape.collect();
+    if dims.first().copied() != Some(n as i64) || n == 0 {
+        return Err(format!("the first output has shape {dims:?}, expected [{n}, classes]"));
+    }
+    let per_row = values.len() / n;
+    Ok(values.chunks(per_row.max(1)).map(<[f32]>::to_vec).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_rows_and_checks_the_batch_dim() {
+        let rows = split_rows(&[1., 2., 3., 4., 5., 6.], [2i64, 3].into_iter(), 2).unwrap();
+        assert_eq!(rows, vec![vec![1., 2., 3.], vec![4., 5., 6.]]);
+        assert!(split_rows(&[1., 2.], [1i64, 2].into_iter(), 2).is_err());
+    }
+}

@@ -1,0 +1,107 @@
+//! The label font: DejaVu Sans embedded in the binary (PaddleX's PingFang
+//! cannot be shipped), `PADDLE_PDX_LOCAL_FONT_FILE_PATH` when set, and a
+//! system CJK font as a per-character fallback for labels DejaVu lacks.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use ab_glyph::{Font, FontVec, GlyphId};
+
+static DEJAVU_SANS: &[u8] = include_bytes!("DejaVuSans.ttf");
+
+/// Well-known places of fonts with CJK coverage on Linux and macOS.
+const CJK_FONT_CANDIDATES: &[&str] = &[
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+    "/System/Library/Fonts/PingFang.ttc",
+    "/System/Library/Fonts/Hiragino Sans GB.ttc",
+];
+
+/// The primary font plus an optional fallback for missing characters.
+pub struct FontSet {
+    /// Used for every character it has.
+    pub primary: FontVec,
+    /// Used for characters the primary lacks, when one was found.
+    pub fallback: Option<FontVec>,
+}
+
+impl FontSet {
+    /// The font (and glyph) that draws `c`.
+    pub fn glyph_for(&self, c: char) -> (&FontVec, GlyphId) {
+        let id = self.primary.glyph_id(c);
+        if id.0 != 0 {
+            return (&self.primary, id);
+        }
+        match &self.fallback {
+            Some(f) if f.glyph_id(c).0 != 0 => (f, f.glyph_id(c)),
+            _ => (&self.primary, id),
+        }
+    }
+}
+
+/// The process-wide font set, loaded on first use.
+pub fn fonts() -> &'static FontSet {
+    static FONTS: OnceLock<FontSet> = OnceLock::new();
+    FONTS.get_or_init(load_fonts)
+}
+
+fn load_fonts() -> FontSet {
+    let primary = local_font_override().unwrap_or_else(embedded);
+    let fallback = CJK_FONT_CANDIDATES.iter().map(Path::new).find_map(load_file);
+    FontSet { primary, fallback }
+}
+
+/// `PADDLE_PDX_LOCAL_FONT_FILE_PATH`, if it names a readable font (PaddleX
+/// ignores the variable when the file does not exist; we do the same, with a warning).
+fn local_font_override() -> Option<FontVec> {
+    let path = PathBuf::from(std::env::var_os("PADDLE_PDX_LOCAL_FONT_FILE_PATH")?);
+    match load_file(&path) {
+        Some(font) => {
+            crate::log::warn(&format!(
+                "Using the local font file(`{}`) specified by `LOCAL_FONT_FILE_PATH`!",
+                path.display()
+            ));
+            Some(font)
+        }
+        None => {
+            crate::log::warn(&format!(
+                "PADDLE_PDX_LOCAL_FONT_FILE_PATH={} is not a readable font; using the built-in font",
+                path.display()
+            ));
+            None
+        }
+    }
+}
+
+fn load_file(path: &Path) -> Option<FontVec> {
+    let bytes = std::fs::read(path).ok()?;
+    FontVec::try_from_vec_and_index(bytes, 0).ok()
+}
+
+fn embedded() -> FontVec {
+    // The embedded file is a valid TrueType font; the test below checks it.
+    FontVec::try_from_vec(DEJAVU_SANS.to_vec()).unwrap_or_else(|_| unreachable_font())
+}
+
+#[cold]
+fn unreachable_font() -> FontVec {
+    panic!("the embedded DejaVu Sans font failed to parse")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_font_parses_and_covers_latin() {
+        let font = embedded();
+        assert_ne!(font.glyph_id('a').0, 0);
+        assert_ne!(font.glyph_id('0').0, 0);
+    }
+}
