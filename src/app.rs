@@ -20,7 +20,11 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         Ok(raw) => raw,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::Usage } else { ExitCode::Success };
+            return if e.use_stderr() {
+                ExitCode::Usage
+            } else {
+                ExitCode::Success
+            };
         }
     };
     let command = match Command::from_raw(raw) {
@@ -36,7 +40,9 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     };
     let result = match &command {
         Command::Predict(args) => commands::predict::run(args),
-        Command::GetPipelineConfig { name, save_path } => commands::pipeline_config::run(name, save_path.as_deref()),
+        Command::GetPipelineConfig { name, save_path } => {
+            commands::pipeline_config::run(name, save_path.as_deref())
+        }
     };
     result.unwrap_or_else(|e| {
         log::error(&format!("{e:#}"));

@@ -34,7 +34,10 @@ pub struct RawArgs {
     #[arg(long = "hpi_config", help_heading = "Pipeline Predict Options")]
     pub hpi_config: Option<String>,
     /// Retrieve the configuration for a specified pipeline.
-    #[arg(long = "get_pipeline_config", help_heading = "Pipeline Predict Options")]
+    #[arg(
+        long = "get_pipeline_config",
+        help_heading = "Pipeline Predict Options"
+    )]
     pub get_pipeline_config: Option<String>,
     /// Start the serving application to handle requests.
     #[arg(long, help_heading = "Serving Options")]
@@ -46,7 +49,11 @@ pub struct RawArgs {
     #[arg(long, default_value_t = 8080, help_heading = "Serving Options")]
     pub port: u16,
     /// Sets the Top-K value for image classification.
-    #[arg(long, allow_negative_numbers = true, help_heading = "Image_classification Pipeline Options")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        help_heading = "Image_classification Pipeline Options"
+    )]
     pub topk: Option<i64>,
 }
 
@@ -97,7 +104,9 @@ impl Command {
             return Err(not_yet("--serve (serving the pipeline over HTTP)"));
         }
         if raw.use_hpip || raw.hpi_config.is_some() {
-            return Err(not_yet("--use_hpip / --hpi_config (high-performance inference backends)"));
+            return Err(not_yet(
+                "--use_hpip / --hpi_config (high-performance inference backends)",
+            ));
         }
         if let Some(engine) = &raw.engine {
             if engine != "onnxruntime" {
@@ -118,7 +127,9 @@ impl Command {
             ));
         };
         if let Some(k) = raw.topk.filter(|k| *k < 0) {
-            return Err(CliError::Usage(format!("argument --topk: must be >= 0, got {k}")));
+            return Err(CliError::Usage(format!(
+                "argument --topk: must be >= 0, got {k}"
+            )));
         }
         Ok(Command::Predict(PredictArgs {
             pipeline,
@@ -139,13 +150,26 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Result<Command, CliError> {
-        let raw = RawArgs::try_parse_from(std::iter::once("paddlex").chain(args.iter().copied())).unwrap();
+        let raw = RawArgs::try_parse_from(std::iter::once("paddlex").chain(args.iter().copied()))
+            .unwrap();
         Command::from_raw(raw)
     }
 
     #[test]
     fn prediction_flags() {
-        let cmd = parse(&["--pipeline", "image_classification", "--input", "a.jpg", "--save_path", "out", "--topk", "2", "--device", "cpu"]).unwrap();
+        let cmd = parse(&[
+            "--pipeline",
+            "image_classification",
+            "--input",
+            "a.jpg",
+            "--save_path",
+            "out",
+            "--topk",
+            "2",
+            "--device",
+            "cpu",
+        ])
+        .unwrap();
         assert_eq!(
             cmd,
             Command::Predict(PredictArgs {
@@ -160,13 +184,29 @@ mod tests {
 
     #[test]
     fn pipeline_config_flag() {
-        let cmd = parse(&["--get_pipeline_config", "image_classification", "--save_path", "c.yaml"]).unwrap();
-        assert_eq!(cmd, Command::GetPipelineConfig { name: "image_classification".into(), save_path: Some("c.yaml".into()) });
+        let cmd = parse(&[
+            "--get_pipeline_config",
+            "image_classification",
+            "--save_path",
+            "c.yaml",
+        ])
+        .unwrap();
+        assert_eq!(
+            cmd,
+            Command::GetPipelineConfig {
+                name: "image_classification".into(),
+                save_path: Some("c.yaml".into())
+            }
+        );
     }
 
     #[test]
     fn unsupported_features_say_so() {
-        for args in [&["--serve", "--pipeline", "image_classification"][..], &["--use_hpip", "--pipeline", "x"], &["--hpi_config", "{}", "--pipeline", "x"]] {
+        for args in [
+            &["--serve", "--pipeline", "image_classification"][..],
+            &["--use_hpip", "--pipeline", "x"],
+            &["--hpi_config", "{}", "--pipeline", "x"],
+        ] {
             let err = parse(args).unwrap_err();
             assert!(matches!(err, CliError::NotSupported(_)), "{args:?}");
             assert!(err.to_string().contains("not yet supported"));
@@ -178,8 +218,14 @@ mod tests {
 
     #[test]
     fn usage_errors() {
-        assert!(matches!(parse(&["--input", "a.jpg"]), Err(CliError::Usage(_))));
-        assert!(matches!(parse(&["--pipeline", "p", "--topk", "-1"]), Err(CliError::Usage(_))));
+        assert!(matches!(
+            parse(&["--input", "a.jpg"]),
+            Err(CliError::Usage(_))
+        ));
+        assert!(matches!(
+            parse(&["--pipeline", "p", "--topk", "-1"]),
+            Err(CliError::Usage(_))
+        ));
         assert!(RawArgs::try_parse_from(["paddlex", "--topk", "abc"]).is_err());
         assert!(RawArgs::try_parse_from(["paddlex", "--bogus"]).is_err());
     }

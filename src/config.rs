@@ -15,10 +15,14 @@ pub const DEFAULT_CONFIG_YAML: &str = include_str!("../configs/image_classificat
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// `--pipeline` named something that is neither a known pipeline nor a YAML path.
-    #[error("The pipeline ({0}) does not exist! Please use a pipeline name or a config file path!")]
+    #[error(
+        "The pipeline ({0}) does not exist! Please use a pipeline name or a config file path!"
+    )]
     UnknownPipeline(String),
     /// The YAML names a pipeline this build does not implement.
-    #[error("Unsupported pipeline: {0}, CLI predict only supports these pipelines: {PIPELINE_NAME}")]
+    #[error(
+        "Unsupported pipeline: {0}, CLI predict only supports these pipelines: {PIPELINE_NAME}"
+    )]
     UnsupportedPipeline(String),
     /// The YAML file could not be read.
     #[error("cannot read the pipeline config {path}: {source}")]
@@ -213,6 +217,8 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("batch_size must be > 0"));
         let err = PipelineConfig::from_pipeline_arg("no_such_pipeline").unwrap_err();
-        assert!(err.to_string().contains("The pipeline (no_such_pipeline) does not exist!"));
+        assert!(err
+            .to_string()
+            .contains("The pipeline (no_such_pipeline) does not exist!"));
     }
 }

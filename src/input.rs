@@ -8,7 +8,9 @@ use std::time::Duration;
 use crate::model::cache::cache_home;
 
 /// Image suffixes accepted (PaddleX 3.5+'s list without the `sr`/`ras` formats we cannot decode).
-pub const IMAGE_SUFFIXES: &[&str] = &["bmp", "dib", "jpeg", "jpg", "png", "webp", "pbm", "pgm", "ppm", "pnm", "tif", "tiff"];
+pub const IMAGE_SUFFIXES: &[&str] = &[
+    "bmp", "dib", "jpeg", "jpg", "png", "webp", "pbm", "pgm", "ppm", "pnm", "tif", "tiff",
+];
 
 /// The largest download accepted for a URL input.
 pub const MAX_DOWNLOAD_BYTES: u64 = 200 * 1024 * 1024;
@@ -59,7 +61,10 @@ pub fn expand(input: &str) -> Result<Vec<InputItem>, InputError> {
     if path.is_dir() {
         let mut files = Vec::new();
         walk(path, &mut files)?;
-        let mut names: Vec<String> = files.into_iter().map(|p| p.to_string_lossy().into_owned()).collect();
+        let mut names: Vec<String> = files
+            .into_iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
         // Plain code-point order of the whole path, as Python's sorted().
         names.sort();
         if names.is_empty() {
@@ -83,7 +88,9 @@ pub fn has_image_suffix(path: &str) -> bool {
 
 /// The lower-cased text after the last `.` of the file name.
 pub fn suffix(path: &str) -> Option<String> {
-    Path::new(path).extension().map(|e| e.to_string_lossy().to_ascii_lowercase())
+    Path::new(path)
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
@@ -97,7 +104,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
         let is_real_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
         if is_real_dir {
             walk(&path, out)?;
-        } else if has_image_suffix(&path.to_string_lossy()) || suffix(&path.to_string_lossy()).as_deref() == Some("pdf") {
+        } else if has_image_suffix(&path.to_string_lossy())
+            || suffix(&path.to_string_lossy()).as_deref() == Some("pdf")
+        {
             out.push(path);
         }
     }
@@ -118,7 +127,10 @@ pub fn download(url: &str) -> Result<PathBuf, InputError> {
     if !status.is_success() {
         return Err(fail(format!("HTTP {status}")));
     }
-    if response.content_length().is_some_and(|n| n > MAX_DOWNLOAD_BYTES) {
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_DOWNLOAD_BYTES)
+    {
         return Err(fail(format!("larger than {MAX_DOWNLOAD_BYTES} bytes")));
     }
     let mut body = Vec::new();
@@ -137,8 +149,15 @@ pub fn download(url: &str) -> Result<PathBuf, InputError> {
 /// The last path segment of a URL, without query or fragment.
 pub fn url_file_name(url: &str) -> String {
     let without_query = url.split(['?', '#']).next().unwrap_or(url);
-    let after_scheme = without_query.split_once("://").map_or(without_query, |(_, rest)| rest);
-    let name = after_scheme.split_once('/').map_or("", |(_, path)| path).rsplit('/').next().unwrap_or("");
+    let after_scheme = without_query
+        .split_once("://")
+        .map_or(without_query, |(_, rest)| rest);
+    let name = after_scheme
+        .split_once('/')
+        .map_or("", |(_, path)| path)
+        .rsplit('/')
+        .next()
+        .unwrap_or("");
     if name.is_empty() {
         "download".into()
     } else {
@@ -170,7 +189,13 @@ mod tests {
         let items = expand(&d.to_string_lossy()).unwrap();
         let names: Vec<String> = items
             .iter()
-            .map(|i| Path::new(i.display()).strip_prefix(d).unwrap().to_string_lossy().into_owned())
+            .map(|i| {
+                Path::new(i.display())
+                    .strip_prefix(d)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect();
         assert_eq!(names, ["A.PNG", "b.jpg", "d.webp", "sub/c.bmp"]);
     }
@@ -184,8 +209,14 @@ mod tests {
 
     #[test]
     fn urls_and_files_pass_through() {
-        assert_eq!(expand("https://h/x.jpg").unwrap(), vec![InputItem::Url("https://h/x.jpg".into())]);
-        assert_eq!(expand("missing.png").unwrap(), vec![InputItem::File("missing.png".into())]);
+        assert_eq!(
+            expand("https://h/x.jpg").unwrap(),
+            vec![InputItem::Url("https://h/x.jpg".into())]
+        );
+        assert_eq!(
+            expand("missing.png").unwrap(),
+            vec![InputItem::File("missing.png".into())]
+        );
         assert_eq!(url_file_name("http://h/a/b/cat.jpg?x=1"), "cat.jpg");
         assert_eq!(url_file_name("http://h/"), "download");
         assert!(has_image_suffix("x.TIFF"));

@@ -30,7 +30,8 @@ impl Level {
 /// Whether stderr gets ANSI colours.
 pub fn colors_enabled() -> bool {
     static ENABLED: OnceLock<bool> = OnceLock::new();
-    *ENABLED.get_or_init(|| std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal())
+    *ENABLED
+        .get_or_init(|| std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal())
 }
 
 /// Formats one line with the colour codes for `level` when colours are on.

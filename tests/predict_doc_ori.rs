@@ -6,7 +6,16 @@ mod common;
 
 use common::*;
 
-const PHOTOS: &[&str] = &["doc_0.png", "doc_90.png", "doc_180.png", "doc_270.png", "chelsea.png", "coffee.png", "camera.png", "text.png"];
+const PHOTOS: &[&str] = &[
+    "doc_0.png",
+    "doc_90.png",
+    "doc_180.png",
+    "doc_270.png",
+    "chelsea.png",
+    "coffee.png",
+    "camera.png",
+    "text.png",
+];
 
 fn expected_for(name: &str) -> Golden {
     golden("doc_ori.golden.jsonl")
@@ -22,7 +31,14 @@ fn folder_run_matches_paddlex_top4_and_scores() {
     let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 4, "4");
     let out = paddlex()
         .current_dir(dir.path())
-        .args(["--pipeline", yaml.to_str().unwrap(), "--input", "imgs", "--save_path", "out"])
+        .args([
+            "--pipeline",
+            yaml.to_str().unwrap(),
+            "--input",
+            "imgs",
+            "--save_path",
+            "out",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
@@ -36,7 +52,10 @@ fn folder_run_matches_paddlex_top4_and_scores() {
         assert_eq!(res.class_ids, want.class_ids, "{name}");
         assert_eq!(res.label_names, want.label_names, "{name}");
         for (got, want) in res.scores.iter().zip(&want.scores) {
-            assert!((got - want).abs() <= 1e-4, "{name}: score {got} vs PaddleX {want}");
+            assert!(
+                (got - want).abs() <= 1e-4,
+                "{name}: score {got} vs PaddleX {want}"
+            );
         }
         assert!(dir.path().join(format!("out/{stem}_res.png")).is_file());
     }
@@ -49,12 +68,22 @@ fn json_bytes_are_identical_to_paddlex() {
     let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 1, "4");
     paddlex()
         .current_dir(dir.path())
-        .args(["--pipeline", yaml.to_str().unwrap(), "--input", "imgs/doc_0.png", "--save_path", "out"])
+        .args([
+            "--pipeline",
+            yaml.to_str().unwrap(),
+            "--input",
+            "imgs/doc_0.png",
+            "--save_path",
+            "out",
+        ])
         .assert()
         .success();
     let ours = std::fs::read(dir.path().join("out/doc_0_res.json")).unwrap();
     let theirs = std::fs::read(data_dir().join("expected/doc_0_res.json")).unwrap();
-    assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&theirs));
+    assert_eq!(
+        String::from_utf8_lossy(&ours),
+        String::from_utf8_lossy(&theirs)
+    );
 }
 
 #[test]
@@ -64,18 +93,34 @@ fn topk_flag_and_printed_line() {
     let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 1, "null");
     let out = paddlex()
         .current_dir(dir.path())
-        .args(["--pipeline", yaml.to_str().unwrap(), "--input", "imgs/doc_270.png", "--topk", "2"])
+        .args([
+            "--pipeline",
+            yaml.to_str().unwrap(),
+            "--input",
+            "imgs/doc_270.png",
+            "--topk",
+            "2",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
     let err = stderr_of(&out);
-    assert!(err.contains("Creating model: ('PP-LCNet_x1_0_doc_ori', None)"), "{err}");
+    assert!(
+        err.contains("Creating model: ('PP-LCNet_x1_0_doc_ori', None)"),
+        "{err}"
+    );
     assert!(
         err.contains("{'res': {'input_path': 'imgs/doc_270.png', 'page_index': None, 'class_ids': array([1, 3], dtype=int32), 'scores': array([0.92423, 0.02595], dtype=float32), 'label_names': ['90', '270']}}"),
         "{err}"
     );
-    assert!(!err.contains('\x1b'), "no colours when stderr is not a terminal");
-    assert!(!dir.path().join("out").exists(), "no files without --save_path");
+    assert!(
+        !err.contains('\x1b'),
+        "no colours when stderr is not a terminal"
+    );
+    assert!(
+        !dir.path().join("out").exists(),
+        "no files without --save_path"
+    );
 }
 
 #[test]
@@ -85,7 +130,14 @@ fn inference_yml_topk_applies_when_yaml_topk_is_null() {
     let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 1, "null");
     let out = paddlex()
         .current_dir(dir.path())
-        .args(["--pipeline", yaml.to_str().unwrap(), "--input", "imgs/doc_90.png", "--topk", "0"])
+        .args([
+            "--pipeline",
+            yaml.to_str().unwrap(),
+            "--input",
+            "imgs/doc_90.png",
+            "--topk",
+            "0",
+        ])
         .output()
         .unwrap();
     // inference.yml says topk: 1
@@ -99,22 +151,51 @@ fn visualization_geometry_matches_paddlex() {
     let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 4, "4");
     paddlex()
         .current_dir(dir.path())
-        .args(["--pipeline", yaml.to_str().unwrap(), "--input", "imgs", "--save_path", "out"])
+        .args([
+            "--pipeline",
+            yaml.to_str().unwrap(),
+            "--input",
+            "imgs",
+            "--save_path",
+            "out",
+        ])
         .assert()
         .success();
     // (file, PaddleX's red box l, t, r, b) from reference/doc_ori/vis_geometry.txt
-    for (file, want) in [("doc_0_res.png", (3, 3, 133, 39)), ("doc_270_res.png", (3, 3, 216, 51)), ("chelsea_res.png", (3, 3, 90, 25))] {
-        let img = image::open(dir.path().join("out").join(file)).unwrap().to_rgb8();
-        let red: Vec<(u32, u32)> = img.enumerate_pixels().filter(|(_, _, p)| p.0 == [255, 0, 0]).map(|(x, y, _)| (x, y)).collect();
+    for (file, want) in [
+        ("doc_0_res.png", (3, 3, 133, 39)),
+        ("doc_270_res.png", (3, 3, 216, 51)),
+        ("chelsea_res.png", (3, 3, 90, 25)),
+    ] {
+        let img = image::open(dir.path().join("out").join(file))
+            .unwrap()
+            .to_rgb8();
+        let red: Vec<(u32, u32)> = img
+            .enumerate_pixels()
+            .filter(|(_, _, p)| p.0 == [255, 0, 0])
+            .map(|(x, y, _)| (x, y))
+            .collect();
         let l = red.iter().map(|p| p.0).min().unwrap();
         let t = red.iter().map(|p| p.1).min().unwrap();
         let r = red.iter().map(|p| p.0).max().unwrap();
         let b = red.iter().map(|p| p.1).max().unwrap();
         assert_eq!((l, t), (want.0, want.1), "{file}");
-        assert!(r.abs_diff(want.2) <= 1 && b.abs_diff(want.3) <= 1, "{file}: box ({l},{t},{r},{b}) vs PaddleX {want:?}");
-        let original = image::open(photo(&file.replace("_res", ""))).unwrap().to_rgb8();
-        assert_eq!(img.dimensions(), original.dimensions(), "drawn on the unresized image");
-        assert_eq!(img.get_pixel(img.width() - 1, img.height() - 1), original.get_pixel(img.width() - 1, img.height() - 1));
+        assert!(
+            r.abs_diff(want.2) <= 1 && b.abs_diff(want.3) <= 1,
+            "{file}: box ({l},{t},{r},{b}) vs PaddleX {want:?}"
+        );
+        let original = image::open(photo(&file.replace("_res", "")))
+            .unwrap()
+            .to_rgb8();
+        assert_eq!(
+            img.dimensions(),
+            original.dimensions(),
+            "drawn on the unresized image"
+        );
+        assert_eq!(
+            img.get_pixel(img.width() - 1, img.height() - 1),
+            original.get_pixel(img.width() - 1, img.height() - 1)
+        );
     }
 }
 
@@ -125,12 +206,21 @@ fn textline_model_with_exact_size_resize() {
     let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_textline_ori", None, 2, "null");
     paddlex()
         .current_dir(dir.path())
-        .args(["--pipeline", yaml.to_str().unwrap(), "--input", "imgs", "--save_path", "out"])
+        .args([
+            "--pipeline",
+            yaml.to_str().unwrap(),
+            "--input",
+            "imgs",
+            "--save_path",
+            "out",
+        ])
         .assert()
         .success();
     let up = read_result(&dir.path().join("out/line_0_res.json"));
     let down = read_result(&dir.path().join("out/line_180_res.json"));
     assert_eq!(up.label_names, ["0_degree"]);
     assert_eq!(down.label_names, ["180_degree"]);
-    assert!(shared_cache().join("official_models/PP-LCNet_x1_0_textline_ori/NOTICE").is_file());
+    assert!(shared_cache()
+        .join("official_models/PP-LCNet_x1_0_textline_ori/NOTICE")
+        .is_file());
 }

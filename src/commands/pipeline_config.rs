@@ -25,7 +25,10 @@ pub fn run(name: &str, save_path: Option<&Path>) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::Success);
     }
     write_config(&file)?;
-    log::info(&format!("The pipeline config has been saved to: {}", file.display()));
+    log::info(&format!(
+        "The pipeline config has been saved to: {}",
+        file.display()
+    ));
     Ok(ExitCode::Success)
 }
 
@@ -46,7 +49,9 @@ pub fn target_file(target: &Path, name: &str) -> PathBuf {
 
 /// PaddleX's prompt for the target; an empty answer (or no input) means `./`.
 fn ask_target() -> anyhow::Result<PathBuf> {
-    log::info("Please enter the path that you want to save the pipeline config file: (default `./`)");
+    log::info(
+        "Please enter the path that you want to save the pipeline config file: (default `./`)",
+    );
     let line = read_line()?;
     let answer = line.trim();
     Ok(PathBuf::from(if answer.is_empty() { "." } else { answer }))
@@ -60,7 +65,10 @@ fn confirm_overwrite(file: &Path) -> anyhow::Result<bool> {
             file.display()
         );
     }
-    log::info(&format!("The file({}) already exists. Is it covered? (y/N):", file.display()));
+    log::info(&format!(
+        "The file({}) already exists. Is it covered? (y/N):",
+        file.display()
+    ));
     let answer = read_line()?;
     Ok(matches!(answer.trim(), "y" | "Y"))
 }
@@ -68,7 +76,10 @@ fn confirm_overwrite(file: &Path) -> anyhow::Result<bool> {
 fn read_line() -> anyhow::Result<String> {
     let _ = std::io::stderr().flush();
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("reading stdin")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading stdin")?;
     Ok(line)
 }
 
@@ -78,10 +89,13 @@ fn write_config(file: &Path) -> anyhow::Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&parent).with_context(|| format!("Failed to create directory: {}", parent.display()))?;
+    std::fs::create_dir_all(&parent)
+        .with_context(|| format!("Failed to create directory: {}", parent.display()))?;
     let mut tmp = tempfile::NamedTempFile::new_in(&parent).context("File saving failed")?;
-    tmp.write_all(DEFAULT_CONFIG_YAML.as_bytes()).context("File saving failed")?;
-    tmp.persist(file).with_context(|| format!("File saving failed: {}", file.display()))?;
+    tmp.write_all(DEFAULT_CONFIG_YAML.as_bytes())
+        .context("File saving failed")?;
+    tmp.persist(file)
+        .with_context(|| format!("File saving failed: {}", file.display()))?;
     Ok(())
 }
 
@@ -91,8 +105,17 @@ mod tests {
 
     #[test]
     fn target_naming_like_paddlex() {
-        assert_eq!(target_file(Path::new("my.yml"), "image_classification"), PathBuf::from("my.yml"));
-        assert_eq!(target_file(Path::new("cfgdir"), "image_classification"), PathBuf::from("cfgdir/image_classification.yaml"));
-        assert_eq!(target_file(Path::new("."), "image_classification"), PathBuf::from("image_classification.yaml"));
+        assert_eq!(
+            target_file(Path::new("my.yml"), "image_classification"),
+            PathBuf::from("my.yml")
+        );
+        assert_eq!(
+            target_file(Path::new("cfgdir"), "image_classification"),
+            PathBuf::from("cfgdir/image_classification.yaml")
+        );
+        assert_eq!(
+            target_file(Path::new("."), "image_classification"),
+            PathBuf::from("image_classification.yaml")
+        );
     }
 }

@@ -27,7 +27,10 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
         .model_dir
         .as_ref()
         .map_or("None".to_string(), |d| py_str_repr(&d.to_string_lossy()));
-    log::info(&format!("Creating model: ({}, {shown_dir})", py_str_repr(&module.model_name)));
+    log::info(&format!(
+        "Creating model: ({}, {shown_dir})",
+        py_str_repr(&module.model_name)
+    ));
     let model = resolve_model(&module.model_name, module.model_dir.as_deref())?;
     let mut pipeline = Pipeline::new(&model, module.batch_size)?;
     let Some(input_arg) = &args.input else {
@@ -59,7 +62,9 @@ fn handle(outcome: Outcome, save_path: Option<&Path>, collisions: &mut Collision
         }
     };
     log::info(&res.to_print_line());
-    let Some(save_path) = save_path else { return true };
+    let Some(save_path) = save_path else {
+        return true;
+    };
     let paths = output::output_paths(save_path, &res.input_path, res.page_index);
     for path in [&paths.json, &paths.image] {
         if let Some(previous) = collisions.claim(path, &res.input_path) {
@@ -96,7 +101,10 @@ fn check_device(device: Option<&str>) -> anyhow::Result<()> {
     match device.kind.as_str() {
         "cpu" => Ok(()),
         "gpu" | "npu" => {
-            let reason = format!("{device} was requested, but this build has no {} execution provider yet", device.kind);
+            let reason = format!(
+                "{device} was requested, but this build has no {} execution provider yet",
+                device.kind
+            );
             if std::env::var_os("PADDLE_PDX_DISABLE_DEVICE_FALLBACK").is_some() {
                 bail!("{reason} (and PADDLE_PDX_DISABLE_DEVICE_FALLBACK is set)");
             }

@@ -79,7 +79,9 @@ pub fn decode_bytes(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
     if width == 0 || height == 0 {
         return Err(DecodeError::ZeroSized { width, height });
     }
-    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut img = DynamicImage::from_decoder(decoder).map_err(classify)?;
     img.apply_orientation(orientation);
     Ok(to_rgb8_like_opencv(img))
@@ -110,7 +112,11 @@ fn to_rgb8_like_opencv(img: DynamicImage) -> RgbImage {
 fn from_u16(width: u32, height: u32, samples: &[u16], channels: usize) -> RgbImage {
     let mut out = Vec::with_capacity(width as usize * height as usize * 3);
     for px in samples.chunks_exact(channels) {
-        let (r, g, b) = if channels >= 3 { (px[0], px[1], px[2]) } else { (px[0], px[0], px[0]) };
+        let (r, g, b) = if channels >= 3 {
+            (px[0], px[1], px[2])
+        } else {
+            (px[0], px[0], px[0])
+        };
         out.extend_from_slice(&[(r >> 8) as u8, (g >> 8) as u8, (b >> 8) as u8]);
     }
     // The buffer length is width * height * 3 by construction.
@@ -133,7 +139,11 @@ mod tests {
         let grey = DynamicImage::ImageLuma8(image::ImageBuffer::from_pixel(3, 2, Luma([77u8])));
         let rgb = decode_bytes(&encode(&grey, ImageFormat::Png)).unwrap();
         assert_eq!(rgb.get_pixel(2, 1).0, [77, 77, 77]);
-        let rgba = DynamicImage::ImageRgba8(image::ImageBuffer::from_pixel(2, 2, Rgba([10u8, 20, 30, 0])));
+        let rgba = DynamicImage::ImageRgba8(image::ImageBuffer::from_pixel(
+            2,
+            2,
+            Rgba([10u8, 20, 30, 0]),
+        ));
         let rgb = decode_bytes(&encode(&rgba, ImageFormat::Png)).unwrap();
         assert_eq!(rgb.get_pixel(0, 0).0, [10, 20, 30]);
     }
@@ -142,17 +152,29 @@ mod tests {
     fn sixteen_bit_drops_the_low_byte() {
         let img = image::ImageBuffer::from_pixel(1, 1, image::Rgb([0x12ffu16, 0x00ff, 0xff80]));
         let bytes = encode(&DynamicImage::ImageRgb16(img), ImageFormat::Png);
-        assert_eq!(decode_bytes(&bytes).unwrap().get_pixel(0, 0).0, [0x12, 0x00, 0xff]);
+        assert_eq!(
+            decode_bytes(&bytes).unwrap().get_pixel(0, 0).0,
+            [0x12, 0x00, 0xff]
+        );
     }
 
     #[test]
     fn bad_bytes_get_distinct_reasons() {
         assert!(matches!(decode_bytes(b""), Err(DecodeError::Empty)));
-        assert!(matches!(decode_bytes(b"hello, this is text"), Err(DecodeError::NotImage)));
+        assert!(matches!(
+            decode_bytes(b"hello, this is text"),
+            Err(DecodeError::NotImage)
+        ));
         let png = encode(&DynamicImage::new_rgb8(64, 64), ImageFormat::Png);
         let truncated = &png[..png.len() / 2];
-        assert!(matches!(decode_bytes(truncated), Err(DecodeError::Corrupt(_))));
-        assert!(matches!(decode_file(Path::new("no/such.png")), Err(DecodeError::NotFound)));
+        assert!(matches!(
+            decode_bytes(truncated),
+            Err(DecodeError::Corrupt(_))
+        ));
+        assert!(matches!(
+            decode_file(Path::new("no/such.png")),
+            Err(DecodeError::NotFound)
+        ));
     }
 
     #[test]

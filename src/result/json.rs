@@ -62,7 +62,10 @@ mod tests {
             page_index: None,
             class_ids: vec![139, 676],
             scores: vec![0.27337, 0.10619],
-            label_names: vec!["ruddy turnstone, Arenaria interpres".into(), "say \"hi\"\t猫".into()],
+            label_names: vec![
+                "ruddy turnstone, Arenaria interpres".into(),
+                "say \"hi\"\t猫".into(),
+            ],
         };
         let expected = "{\n    \"input_path\": \"imgs/b.jpg\",\n    \"page_index\": null,\n    \"class_ids\": [\n        139,\n        676\n    ],\n    \"scores\": [\n        0.27336999773979187,\n        0.10619000345468521\n    ],\n    \"label_names\": [\n        \"ruddy turnstone, Arenaria interpres\",\n        \"say \\\"hi\\\"\\t猫\"\n    ]\n}";
         assert_eq!(result_json(&res), expected);

@@ -9,10 +9,18 @@ pub fn repr_f64(x: f64) -> String {
         return "NaN".into();
     }
     if x.is_infinite() {
-        return if x > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if x > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     if x == 0.0 {
-        return if x.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if x.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     let (negative, digits, exp) = shortest_digits(format!("{x:e}"));
     let body = if (-4..16).contains(&exp) {
@@ -40,11 +48,20 @@ fn shortest_digits(sci: String) -> (bool, String, i32) {
 fn positional(digits: &str, exp: i32, point_zero: bool) -> String {
     let int_len = exp + 1;
     let (int_part, frac_part) = if int_len <= 0 {
-        ("0".to_string(), format!("{}{}", "0".repeat((-int_len) as usize), digits))
+        (
+            "0".to_string(),
+            format!("{}{}", "0".repeat((-int_len) as usize), digits),
+        )
     } else if int_len as usize >= digits.len() {
-        (format!("{}{}", digits, "0".repeat(int_len as usize - digits.len())), String::new())
+        (
+            format!("{}{}", digits, "0".repeat(int_len as usize - digits.len())),
+            String::new(),
+        )
     } else {
-        (digits[..int_len as usize].to_string(), digits[int_len as usize..].to_string())
+        (
+            digits[..int_len as usize].to_string(),
+            digits[int_len as usize..].to_string(),
+        )
     };
     match (frac_part.is_empty(), point_zero) {
         (true, true) => format!("{int_part}.0"),
@@ -82,7 +99,10 @@ pub fn numpy_int_array(values: &[i32]) -> String {
 /// (`floatmode='maxprec'`, precision 8): fixed notation padded to a common
 /// layout, or scientific when the magnitudes ask for it.
 pub fn numpy_float_array(values: &[f32]) -> String {
-    format!("array([{}], dtype=float32)", numpy_float_items(values).join(", "))
+    format!(
+        "array([{}], dtype=float32)",
+        numpy_float_items(values).join(", ")
+    )
 }
 
 fn numpy_float_items(values: &[f32]) -> Vec<String> {
@@ -122,10 +142,17 @@ fn fixed_items(values: &[f32], parts: &[(bool, String, i32)]) -> Vec<String> {
             } else {
                 limit_fraction(positional(digits, *exp, false), 8)
             };
-            if *neg { format!("-{body}") } else { body }
+            if *neg {
+                format!("-{body}")
+            } else {
+                body
+            }
         })
         .collect();
-    let split: Vec<(&str, &str)> = texts.iter().map(|t| t.split_once('.').unwrap_or((t, ""))).collect();
+    let split: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|t| t.split_once('.').unwrap_or((t, "")))
+        .collect();
     let int_w = split.iter().map(|(i, _)| i.len()).max().unwrap_or(0);
     let frac_w = split.iter().map(|(_, f)| f.len()).max().unwrap_or(0);
     texts
@@ -169,9 +196,17 @@ fn sci_items(values: &[f32], parts: &[(bool, String, i32)]) -> Vec<String> {
             if !v.is_finite() {
                 return non_finite(*v);
             }
-            let (digits, exp) = if *v == 0.0 { ("0".to_string(), 0) } else { (digits.clone(), *exp) };
+            let (digits, exp) = if *v == 0.0 {
+                ("0".to_string(), 0)
+            } else {
+                (digits.clone(), *exp)
+            };
             let body = scientific(&digits[..digits.len().min(9)], exp, precision, true);
-            if *neg { format!("-{body}") } else { body }
+            if *neg {
+                format!("-{body}")
+            } else {
+                body
+            }
         })
         .collect();
     let width = texts.iter().map(String::len).max().unwrap_or(0);
@@ -209,8 +244,14 @@ mod tests {
 
     #[test]
     fn numpy_int_arrays_align_right() {
-        assert_eq!(numpy_int_array(&[282, 285, 281, 287, 904]), "array([282, 285, 281, 287, 904], dtype=int32)");
-        assert_eq!(numpy_int_array(&[139, 676, 30]), "array([139, 676,  30], dtype=int32)");
+        assert_eq!(
+            numpy_int_array(&[282, 285, 281, 287, 904]),
+            "array([282, 285, 281, 287, 904], dtype=int32)"
+        );
+        assert_eq!(
+            numpy_int_array(&[139, 676, 30]),
+            "array([139, 676,  30], dtype=int32)"
+        );
         assert_eq!(numpy_int_array(&[2]), "array([2], dtype=int32)");
     }
 
@@ -220,11 +261,26 @@ mod tests {
             numpy_float_array(&[0.38878, 0.35908, 0.16275, 0.0197, 0.00133]),
             "array([0.38878, 0.35908, 0.16275, 0.0197 , 0.00133], dtype=float32)"
         );
-        assert_eq!(numpy_float_array(&[0.92423, 0.02595]), "array([0.92423, 0.02595], dtype=float32)");
-        assert_eq!(numpy_float_array(&[0.88164]), "array([0.88164], dtype=float32)");
-        assert_eq!(numpy_float_array(&[1.0, 0.0]), "array([1., 0.], dtype=float32)");
-        assert_eq!(numpy_float_array(&[0.99998, 0.0]), "array([0.99998, 0.     ], dtype=float32)");
-        assert_eq!(numpy_float_array(&[0.9, 0.1]), "array([0.9, 0.1], dtype=float32)");
+        assert_eq!(
+            numpy_float_array(&[0.92423, 0.02595]),
+            "array([0.92423, 0.02595], dtype=float32)"
+        );
+        assert_eq!(
+            numpy_float_array(&[0.88164]),
+            "array([0.88164], dtype=float32)"
+        );
+        assert_eq!(
+            numpy_float_array(&[1.0, 0.0]),
+            "array([1., 0.], dtype=float32)"
+        );
+        assert_eq!(
+            numpy_float_array(&[0.99998, 0.0]),
+            "array([0.99998, 0.     ], dtype=float32)"
+        );
+        assert_eq!(
+            numpy_float_array(&[0.9, 0.1]),
+            "array([0.9, 0.1], dtype=float32)"
+        );
     }
 
     #[test]
@@ -233,7 +289,13 @@ mod tests {
             numpy_float_array(&[0.99123, 0.0061, 0.00061]),
             "array([9.9123e-01, 6.1000e-03, 6.1000e-04], dtype=float32)"
         );
-        assert_eq!(numpy_float_array(&[0.8, 0.0008]), "array([8.e-01, 8.e-04], dtype=float32)");
-        assert_eq!(numpy_float_array(&[0.5, 0.00001]), "array([5.e-01, 1.e-05], dtype=float32)");
+        assert_eq!(
+            numpy_float_array(&[0.8, 0.0008]),
+            "array([8.e-01, 8.e-04], dtype=float32)"
+        );
+        assert_eq!(
+            numpy_float_array(&[0.5, 0.00001]),
+            "array([5.e-01, 1.e-05], dtype=float32)"
+        );
     }
 }

@@ -22,7 +22,11 @@ pub fn result_line(res: &Classification) -> String {
 /// quote and no double quote; backslash escapes for the quote, backslash and
 /// non-printable characters.
 pub fn py_str_repr(text: &str) -> String {
-    let quote = if text.contains('\'') && !text.contains('"') { '"' } else { '\'' };
+    let quote = if text.contains('\'') && !text.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(text.len() + 2);
     out.push(quote);
     for c in text.chars() {
@@ -56,9 +60,15 @@ mod tests {
             page_index: None,
             class_ids: vec![282, 285, 281, 287, 904],
             scores: vec![0.38878, 0.35908, 0.16275, 0.0197, 0.00133],
-            label_names: ["tiger cat", "Egyptian cat", "tabby, tabby cat", "lynx, catamount", "window screen"]
-                .map(String::from)
-                .to_vec(),
+            label_names: [
+                "tiger cat",
+                "Egyptian cat",
+                "tabby, tabby cat",
+                "lynx, catamount",
+                "window screen",
+            ]
+            .map(String::from)
+            .to_vec(),
         };
         assert_eq!(
             result_line(&res),
@@ -69,7 +79,10 @@ mod tests {
     #[test]
     fn python_string_quoting() {
         assert_eq!(py_str_repr("a"), "'a'");
-        assert_eq!(py_str_repr("devil's darning needle"), "\"devil's darning needle\"");
+        assert_eq!(
+            py_str_repr("devil's darning needle"),
+            "\"devil's darning needle\""
+        );
         assert_eq!(py_str_repr("both ' and \""), "'both \\' and \"'");
         assert_eq!(py_str_repr("a\\b\n"), "'a\\\\b\\n'");
         assert_eq!(py_str_repr("猫"), "'猫'");

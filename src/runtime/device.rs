@@ -52,7 +52,11 @@ impl Device {
             None => Vec::new(),
             Some(list) => list
                 .split(',')
-                .map(|id| id.trim().parse::<u32>().map_err(|_| DeviceError::BadId(id.into())))
+                .map(|id| {
+                    id.trim()
+                        .parse::<u32>()
+                        .map_err(|_| DeviceError::BadId(id.into()))
+                })
                 .collect::<Result<Vec<_>, _>>()?,
         };
         if kind == "cpu" && !ids.is_empty() {
@@ -80,7 +84,13 @@ mod tests {
     #[test]
     fn parses_paddlex_device_strings() {
         assert_eq!(Device::parse("cpu").unwrap(), Device::cpu());
-        assert_eq!(Device::parse("GPU:0,1").unwrap(), Device { kind: "gpu".into(), ids: vec![0, 1] });
+        assert_eq!(
+            Device::parse("GPU:0,1").unwrap(),
+            Device {
+                kind: "gpu".into(),
+                ids: vec![0, 1]
+            }
+        );
         assert_eq!(Device::parse("gpu").unwrap().ids, Vec::<u32>::new());
         assert_eq!(Device::parse("npu:3").unwrap().to_string(), "npu:3");
     }
@@ -88,8 +98,17 @@ mod tests {
     #[test]
     fn rejects_what_paddlex_rejects() {
         assert_eq!(Device::parse("cpu:0").unwrap_err(), DeviceError::CpuWithId);
-        assert_eq!(Device::parse("gpu:a").unwrap_err().to_string(), "Device ID must be an integer. Invalid device ID: a");
-        assert_eq!(Device::parse("gpu:0:1").unwrap_err().to_string(), "Invalid device: gpu:0:1");
-        assert!(Device::parse("tpu").unwrap_err().to_string().contains("cpu, gpu, xpu, npu, mlu, gcu, dcu"));
+        assert_eq!(
+            Device::parse("gpu:a").unwrap_err().to_string(),
+            "Device ID must be an integer. Invalid device ID: a"
+        );
+        assert_eq!(
+            Device::parse("gpu:0:1").unwrap_err().to_string(),
+            "Invalid device: gpu:0:1"
+        );
+        assert!(Device::parse("tpu")
+            .unwrap_err()
+            .to_string()
+            .contains("cpu, gpu, xpu, npu, mlu, gcu, dcu"));
     }
 }

@@ -114,11 +114,16 @@ pub fn locate_or_provision() -> Result<PathBuf, LibraryError> {
 }
 
 fn provision_library(dest: &Path) -> Result<(), ProvisionError> {
-    let _lock = provision::lock(&locks_dir().join("runtime"), &format!("onnxruntime-{ORT_VERSION}"))?;
+    let _lock = provision::lock(
+        &locks_dir().join("runtime"),
+        &format!("onnxruntime-{ORT_VERSION}"),
+    )?;
     if dest.is_file() {
         return Ok(());
     }
-    eprintln!("Fetching ONNX Runtime {ORT_VERSION} (the onnxruntime wheel) from the package index ...");
+    eprintln!(
+        "Fetching ONNX Runtime {ORT_VERSION} (the onnxruntime wheel) from the package index ..."
+    );
     let staging = provision::staging_dir(dest)?;
     let hint = format!(", or set ORT_DYLIB_PATH to an existing libonnxruntime.so (1.17 or newer), or place one at {}", dest.display());
     let wheel = provision::download_wheel(&ORT_WHEEL, staging.path(), &hint)?;
@@ -145,10 +150,11 @@ pub fn check_loadable(path: &Path) -> Result<(), LibraryError> {
     // library we are about to use anyway, and we only look up one symbol.
     let lib = unsafe { libloading::Library::new(path) }.map_err(|e| not_loadable(e.to_string()))?;
     // SAFETY: only the symbol's presence is checked; it is not called.
-    let symbol = unsafe { lib.get::<unsafe extern "C" fn() -> *const std::ffi::c_void>(b"OrtGetApiBase") };
-    symbol
-        .map(|_| ())
-        .map_err(|_| not_loadable("it does not export OrtGetApiBase (not an ONNX Runtime library?)".into()))
+    let symbol =
+        unsafe { lib.get::<unsafe extern "C" fn() -> *const std::ffi::c_void>(b"OrtGetApiBase") };
+    symbol.map(|_| ()).map_err(|_| {
+        not_loadable("it does not export OrtGetApiBase (not an ONNX Runtime library?)".into())
+    })
 }
 
 /// The process-wide ONNX Runtime environment, loaded once.
@@ -184,8 +190,16 @@ mod tests {
         let fake = dir.path().join("libonnxruntime.so");
         std::fs::write(&fake, b"not an ELF file").unwrap();
         let err = check_loadable(&fake).unwrap_err().to_string();
-        assert!(err.starts_with(&format!("cannot load the ONNX Runtime library {}", fake.display())), "{err}");
-        let err = check_loadable(&dir.path().join("none.so")).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!(
+                "cannot load the ONNX Runtime library {}",
+                fake.display()
+            )),
+            "{err}"
+        );
+        let err = check_loadable(&dir.path().join("none.so"))
+            .unwrap_err()
+            .to_string();
         assert!(err.ends_with("no such file"), "{err}");
     }
 }

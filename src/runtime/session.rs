@@ -122,10 +122,16 @@ impl Classifier {
 }
 
 /// Splits a `[N, C]` (or `[N, C, 1, 1]`) output into N rows.
-fn split_rows(values: &[f32], shape: impl Iterator<Item = i64>, n: usize) -> Result<Vec<Vec<f32>>, String> {
+fn split_rows(
+    values: &[f32],
+    shape: impl Iterator<Item = i64>,
+    n: usize,
+) -> Result<Vec<Vec<f32>>, String> {
     let dims: Vec<i64> = shape.collect();
     if dims.first().copied() != Some(n as i64) || n == 0 {
-        return Err(format!("the first output has shape {dims:?}, expected [{n}, classes]"));
+        return Err(format!(
+            "the first output has shape {dims:?}, expected [{n}, classes]"
+        ));
     }
     let per_row = values.len() / n;
     Ok(values.chunks(per_row.max(1)).map(<[f32]>::to_vec).collect())

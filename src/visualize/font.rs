@@ -53,7 +53,10 @@ pub fn fonts() -> &'static FontSet {
 
 fn load_fonts() -> FontSet {
     let primary = local_font_override().unwrap_or_else(embedded);
-    let fallback = CJK_FONT_CANDIDATES.iter().map(Path::new).find_map(load_file);
+    let fallback = CJK_FONT_CANDIDATES
+        .iter()
+        .map(Path::new)
+        .find_map(load_file);
     FontSet { primary, fallback }
 }
 

@@ -83,7 +83,10 @@ pub fn measure(fonts: &FontSet, text: &str, size: u32) -> TextBox {
             ink_right = ink_right.max(pen + bounds.max.x * sx);
             // Outline bounds are y-up font units, but which corner holds the
             // top varies; take both ends.
-            let (lo, hi) = (bounds.min.y.min(bounds.max.y), bounds.min.y.max(bounds.max.y));
+            let (lo, hi) = (
+                bounds.min.y.min(bounds.max.y),
+                bounds.min.y.max(bounds.max.y),
+            );
             y_max = y_max.max(hi * sy);
             y_min = y_min.min(lo * sy);
         }
@@ -126,7 +129,9 @@ fn draw_text(img: &mut RgbImage, fonts: &FontSet, text: &str, size: u32, x: f32,
         let scale = px_scale(font, size);
         let glyph = id.with_scale_and_position(scale, ab_glyph::point(pen, baseline));
         pen += font.as_scaled(scale).h_advance(id);
-        let Some(outlined) = font.outline_glyph(glyph) else { continue };
+        let Some(outlined) = font.outline_glyph(glyph) else {
+            continue;
+        };
         let bounds = outlined.px_bounds();
         outlined.draw(|gx, gy, coverage| {
             let px = bounds.min.x as i64 + i64::from(gx);
@@ -172,11 +177,21 @@ mod tests {
     fn geometry_follows_pillow_within_a_pixel() {
         let fonts = font::fonts();
         for &(text, width, size, right, bottom) in PILLOW {
-            assert_eq!(pick_font_size(fonts, text, width), size, "{text} at {width}");
+            assert_eq!(
+                pick_font_size(fonts, text, width),
+                size,
+                "{text} at {width}"
+            );
             let tb = measure(fonts, text, size);
             let (r, b) = (3 + i64::from(tb.width) + 3, 3 + i64::from(tb.height()) + 6);
-            assert!((r - right).abs() <= 1, "{text}: right {r} vs Pillow {right}");
-            assert!((b - bottom).abs() <= 1, "{text}: bottom {b} vs Pillow {bottom}");
+            assert!(
+                (r - right).abs() <= 1,
+                "{text}: right {r} vs Pillow {right}"
+            );
+            assert!(
+                (b - bottom).abs() <= 1,
+                "{text}: bottom {b} vs Pillow {bottom}"
+            );
         }
     }
 
@@ -187,7 +202,9 @@ mod tests {
         assert_eq!(out.get_pixel(3, 3).0, [255, 0, 0]);
         assert_eq!(out.get_pixel(2, 2).0, [0, 0, 80]);
         assert_eq!(out.get_pixel(200, 200).0, [0, 0, 80]);
-        let white = (6..90).flat_map(|x| (3..25).map(move |y| (x, y))).filter(|&(x, y)| out.get_pixel(x, y).0 == [255, 255, 255]);
+        let white = (6..90)
+            .flat_map(|x| (3..25).map(move |y| (x, y)))
+            .filter(|&(x, y)| out.get_pixel(x, y).0 == [255, 255, 255]);
         assert!(white.count() > 50, "text pixels drawn");
     }
 

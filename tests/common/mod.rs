@@ -36,7 +36,13 @@ pub fn paddlex() -> Command {
 }
 
 /// A pipeline YAML for `model_name` (optionally with a `model_dir`), written into `dir`.
-pub fn pipeline_yaml(dir: &Path, model_name: &str, model_dir: Option<&Path>, batch_size: usize, topk: &str) -> PathBuf {
+pub fn pipeline_yaml(
+    dir: &Path,
+    model_name: &str,
+    model_dir: Option<&Path>,
+    batch_size: usize,
+    topk: &str,
+) -> PathBuf {
     let model_dir = model_dir.map_or("null".to_string(), |d| format!("'{}'", d.display()));
     let text = format!(
         "pipeline_name: image_classification\nSubModules:\n  ImageClassification:\n    module_name: image_classification\n    model_name: {model_name}\n    model_dir: {model_dir}\n    batch_size: {batch_size}\n    topk: {topk}\n"
@@ -67,8 +73,11 @@ pub struct Golden {
 
 /// The expected values recorded from the real PaddleX.
 pub fn golden(file: &str) -> Vec<Golden> {
-    let text = std::fs::read_to_string(data_dir().join("expected").join(file)).expect("golden file");
-    text.lines().map(|l| serde_json::from_str(l).expect("golden line")).collect()
+    let text =
+        std::fs::read_to_string(data_dir().join("expected").join(file)).expect("golden file");
+    text.lines()
+        .map(|l| serde_json::from_str(l).expect("golden line"))
+        .collect()
 }
 
 /// A parsed `<stem>_res.json`.

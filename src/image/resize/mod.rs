@@ -64,9 +64,7 @@ pub enum ResizeError {
         name: String,
     },
     /// The interpolation name is not valid for the chosen backend.
-    #[error(
-        "unknown interpolation {name:?} for backend {backend}; expected one of: {accepted}"
-    )]
+    #[error("unknown interpolation {name:?} for backend {backend}; expected one of: {accepted}")]
     UnknownInterpolation {
         /// The name as given.
         name: String,

@@ -38,9 +38,7 @@ pub(super) fn resize(plan: &Plan<'_>, interp: Interpolation) -> Result<Vec<u8>, 
         // OpenCV swaps in the 2x2 box average here: for an exact halving the
         // bilinear weights are all 1/2, and the box average is both faster
         // and what cv2 actually returns.
-        Interpolation::Linear if area_fast && sx.int == 2 && sy.int == 2 => {
-            Ok(area_fast_2x2(plan))
-        }
+        Interpolation::Linear if area_fast && sx.int == 2 && sy.int == 2 => Ok(area_fast_2x2(plan)),
         Interpolation::Linear => Ok(linear(plan, &sx, &sy, false)),
         Interpolation::Area if sx.scale >= 1.0 && sy.scale >= 1.0 => {
             if area_fast {
@@ -56,10 +54,9 @@ pub(super) fn resize(plan: &Plan<'_>, interp: Interpolation) -> Result<Vec<u8>, 
             " yet: opencv-python computes 8-bit INTER_CUBIC with Intel IPP, whose \
              rounding cannot be reproduced exactly; use LINEAR, or backend pil",
         )),
-        Interpolation::Box => Err(interp.unsupported(
-            Backend::Cv2,
-            ": OpenCV has no BOX filter (use AREA)",
-        )),
+        Interpolation::Box => {
+            Err(interp.unsupported(Backend::Cv2, ": OpenCV has no BOX filter (use AREA)"))
+        }
     }
 }
 
@@ -190,7 +187,11 @@ impl<const K: usize> RowCache<K> {
     ///
     /// Slots whose rows are still needed are never overwritten; as at most
     /// `K` distinct rows are needed there is always a free slot for a miss.
-    fn fetch(&mut self, needed: &[usize; K], mut fill: impl FnMut(usize, &mut [i32])) -> [usize; K] {
+    fn fetch(
+        &mut self,
+        needed: &[usize; K],
+        mut fill: impl FnMut(usize, &mut [i32]),
+    ) -> [usize; K] {
         let mut slots = [0; K];
         let mut keep = [false; K];
         for (s, tag) in self.tags.iter().enumerate() {
@@ -240,7 +241,13 @@ fn separable<const K: usize>(
 /// `INTER_LINEAR`, or the bilinear emulation of `INTER_AREA` when
 /// `area_mode` is set.
 fn linear(plan: &Plan<'_>, sx: &Scale, sy: &Scale, area_mode: bool) -> Vec<u8> {
-    let pos = |s: &Scale, d| if area_mode { s.area_pos(d) } else { s.centre_pos(d) };
+    let pos = |s: &Scale, d| {
+        if area_mode {
+            s.area_pos(d)
+        } else {
+            s.centre_pos(d)
+        }
+    };
     let xtaps: Vec<Taps<2>> = (0..plan.dw)
         .map(|dx| {
             let (mut x, mut f) = pos(sx, dx);
@@ -376,7 +383,10 @@ fn area_fast_2x2(plan: &Plan<'_>) -> Vec<u8> {
                 // Output element x (pixel x/3, channel x%3) reads source
                 // pixels 2*(x/3) and 2*(x/3)+1 of the same channel.
                 let s = (x / CN) * 2 * CN + x % CN;
-                let sum = u32::from(r0[s]) + u32::from(r0[s + CN]) + u32::from(r1[s]) + u32::from(r1[s + CN]);
+                let sum = u32::from(r0[s])
+                    + u32::from(r0[s + CN])
+                    + u32::from(r1[s])
+                    + u32::from(r1[s + CN]);
                 *o = ((sum + 2) >> 2) as u8;
             }
         }

@@ -33,10 +33,7 @@ pub(super) fn resize(plan: &Plan<'_>, interp: Interpolation) -> Result<Vec<u8>, 
         Interpolation::Box => Filter::Box,
         Interpolation::Lanczos => Filter::Lanczos,
         Interpolation::Area => {
-            return Err(interp.unsupported(
-                Backend::Pil,
-                ": Pillow has no AREA filter (use BOX)",
-            ))
+            return Err(interp.unsupported(Backend::Pil, ": Pillow has no AREA filter (use BOX)"))
         }
     };
     Ok(convolve(plan, filter))
