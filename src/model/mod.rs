@@ -1,0 +1,3 @@
+//! Model directories, registry, provisioning and converters.
+
+pub mod convert;
