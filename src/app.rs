@@ -40,12 +40,22 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     };
     let result = match &command {
         Command::Predict(args) => commands::predict::run(args),
+        Command::ListModels => commands::list_models::run(),
         Command::GetPipelineConfig { name, save_path } => {
             commands::pipeline_config::run(name, save_path.as_deref())
         }
     };
     result.unwrap_or_else(|e| {
-        log::error(&format!("{e:#}"));
+        // A closed pipe (`paddlex --list_models | head`) ends quietly, like PaddleX.
+        if !is_broken_pipe(&e) {
+            log::error(&format!("{e:#}"));
+        }
         ExitCode::Failure
     })
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|c| c.downcast_ref::<std::io::Error>())
+        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
 }

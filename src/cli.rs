@@ -39,6 +39,9 @@ pub struct RawArgs {
         help_heading = "Pipeline Predict Options"
     )]
     pub get_pipeline_config: Option<String>,
+    /// List the model names this build knows and which are installed.
+    #[arg(long = "list_models", help_heading = "Pipeline Predict Options")]
+    pub list_models: bool,
     /// Start the serving application to handle requests.
     #[arg(long, help_heading = "Serving Options")]
     pub serve: bool,
@@ -62,6 +65,8 @@ pub struct RawArgs {
 pub enum Command {
     /// Classify `input` with the pipeline.
     Predict(PredictArgs),
+    /// List the known models.
+    ListModels,
     /// Write the pipeline's YAML.
     GetPipelineConfig {
         /// Pipeline name.
@@ -114,6 +119,9 @@ impl Command {
                     "--engine {engine}: this build runs ONNX models with ONNX Runtime only; use --engine onnxruntime or leave it out"
                 )));
             }
+        }
+        if raw.list_models {
+            return Ok(Command::ListModels);
         }
         if let Some(name) = raw.get_pipeline_config {
             return Ok(Command::GetPipelineConfig {

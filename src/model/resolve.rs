@@ -51,13 +51,19 @@ pub enum ModelError {
         /// `Global.model_name`.
         found: String,
     },
-    /// A name with no recipe and nothing in the cache.
-    #[error("The model ({name}) is not available offline: it is not in {cache} and paddlex-rs has no package to provision it from. Put an ONNX model directory there (inference.onnx + inference.yml, e.g. made with `paddlex --paddle2onnx` from PaddleX's Paddle model), or set SubModules.ImageClassification.model_dir in a pipeline YAML.")]
-    NotAvailable {
+    /// A PaddleX model name with no recipe and nothing in the cache.
+    #[error("The model ({name}) is a PaddleX model that paddlex-rs cannot fetch by itself (PaddleX ships it only in Paddle format). Convert it once with PaddleX: download it (`paddlex --pipeline image_classification` with model_name {name}), run `paddlex --install paddle2onnx` and `paddlex --paddle2onnx --paddle_model_dir <its dir> --onnx_model_dir {cache}/{name}`, and copy its inference.yml there; or set SubModules.ImageClassification.model_dir to such a directory.")]
+    NotOffline {
         /// The model name.
         name: String,
-        /// Where it was looked for.
+        /// The official models folder.
         cache: String,
+    },
+    /// A name PaddleX does not know either.
+    #[error("The model ({name}) is not supported! Please use a directory of local model files (model_dir) or a model name supported by PaddleX (see `paddlex --list_models`).")]
+    Unknown {
+        /// The model name.
+        name: String,
     },
     /// Bad inference.yml.
     #[error(transparent)]
@@ -139,12 +145,16 @@ fn official_model_dir(name: &str) -> Result<PathBuf, ModelError> {
         ));
         return Ok(dir);
     }
-    let recipe = registry::find(name)
-        .and_then(|entry| entry.recipe)
-        .ok_or_else(|| ModelError::NotAvailable {
-            name: name.into(),
-            cache: official_models_dir().display().to_string(),
-        })?;
+    let recipe = match registry::find(name).and_then(|entry| entry.recipe) {
+        Some(recipe) => recipe,
+        None if registry::imagenet_model(name).is_some() => {
+            return Err(ModelError::NotOffline {
+                name: name.into(),
+                cache: official_models_dir().display().to_string(),
+            })
+        }
+        None => return Err(ModelError::Unknown { name: name.into() }),
+    };
     log::info(&format!(
         "Using official model ({name}), the model files will be automatically downloaded and saved in `{}`.",
         dir.display()
