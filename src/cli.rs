@@ -16,8 +16,9 @@ pub struct RawArgs {
     #[arg(long, help_heading = "Pipeline Predict Options")]
     pub pipeline: Option<String>,
     /// Input data or path for the pipeline, supports specific file and directory.
-    #[arg(long, help_heading = "Pipeline Predict Options")]
-    pub input: Option<String>,
+    /// Several values allowed (files, folders, URLs); `-` reads a list from stdin.
+    #[arg(long, num_args = 1.., action = clap::ArgAction::Append, help_heading = "Pipeline Predict Options")]
+    pub input: Vec<String>,
     /// Path to save the prediction results.
     #[arg(long = "save_path", help_heading = "Pipeline Predict Options")]
     pub save_path: Option<PathBuf>,
@@ -51,6 +52,15 @@ pub struct RawArgs {
     /// Port number to serve on (default: 8080).
     #[arg(long, default_value_t = 8080, help_heading = "Serving Options")]
     pub port: u16,
+    /// Result format: PaddleX's line on stderr, or one JSON object / CSV row per input on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Paddlex, help_heading = "Batch Options")]
+    pub format: Format,
+    /// Process only shard K of N (0-based) of the input list, e.g. `--shard 0/4`.
+    #[arg(long, value_name = "K/N", help_heading = "Batch Options")]
+    pub shard: Option<String>,
+    /// Skip inputs whose `<stem>_res.json` already exists under --save_path.
+    #[arg(long = "skip_existing", help_heading = "Batch Options")]
+    pub skip_existing: bool,
     /// Sets the Top-K value for image classification.
     #[arg(
         long,
@@ -58,6 +68,17 @@ pub struct RawArgs {
         help_heading = "Image_classification Pipeline Options"
     )]
     pub topk: Option<i64>,
+}
+
+/// How results are reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// PaddleX's `{'res': ...}` line on stderr.
+    Paddlex,
+    /// One JSON object per input on stdout.
+    Jsonl,
+    /// A CSV header, then one row per input on stdout.
+    Csv,
 }
 
 /// What the user asked for, validated.
@@ -81,14 +102,20 @@ pub enum Command {
 pub struct PredictArgs {
     /// `--pipeline`.
     pub pipeline: String,
-    /// `--input`; `None` classifies nothing (PaddleX exits 0).
-    pub input: Option<String>,
+    /// `--input` values; empty classifies nothing (PaddleX exits 0).
+    pub inputs: Vec<String>,
     /// `--save_path`.
     pub save_path: Option<PathBuf>,
     /// `--device`, unparsed.
     pub device: Option<String>,
     /// `--topk`.
     pub topk: Option<i64>,
+    /// `--format`.
+    pub format: Format,
+    /// `--shard K/N` as `(K, N)`.
+    pub shard: Option<(usize, usize)>,
+    /// `--skip_existing`.
+    pub skip_existing: bool,
 }
 
 /// A command line that parses but asks for something wrong or unavailable.
@@ -139,14 +166,32 @@ impl Command {
                 "argument --topk: must be >= 0, got {k}"
             )));
         }
+        if raw.skip_existing && raw.save_path.is_none() {
+            return Err(CliError::Usage("argument --skip_existing: needs --save_path".into()));
+        }
+        let shard = raw.shard.as_deref().map(parse_shard).transpose()?;
         Ok(Command::Predict(PredictArgs {
             pipeline,
-            input: raw.input,
+            inputs: raw.input,
             save_path: raw.save_path,
             device: raw.device,
             topk: raw.topk,
+            format: raw.format,
+            shard,
+            skip_existing: raw.skip_existing,
         }))
     }
+}
+
+/// `K/N` with 0 <= K < N.
+fn parse_shard(text: &str) -> Result<(usize, usize), CliError> {
+    let bad = || CliError::Usage(format!("argument --shard: expected K/N with 0 <= K < N, got `{text}`"));
+    let (k, n) = text.split_once('/').ok_or_else(bad)?;
+    let (k, n) = (k.trim().parse::<usize>().map_err(|_| bad())?, n.trim().parse::<usize>().map_err(|_| bad())?);
+    if n == 0 || k >= n {
+        return Err(bad());
+    }
+    Ok((k, n))
 }
 
 fn not_yet(what: &str) -> CliError {
@@ -182,12 +227,28 @@ mod tests {
             cmd,
             Command::Predict(PredictArgs {
                 pipeline: "image_classification".into(),
-                input: Some("a.jpg".into()),
+                inputs: vec!["a.jpg".into()],
                 save_path: Some("out".into()),
                 device: Some("cpu".into()),
                 topk: Some(2),
+                format: Format::Paddlex,
+                shard: None,
+                skip_existing: false,
             })
         );
+    }
+
+    #[test]
+    fn batch_flags() {
+        let Command::Predict(p) = parse(&["--pipeline", "p", "--input", "a.jpg", "b/", "-", "--input", "c.png", "--format", "csv", "--shard", "1/4", "--save_path", "o", "--skip_existing"]).unwrap() else {
+            panic!("predict expected")
+        };
+        assert_eq!(p.inputs, ["a.jpg", "b/", "-", "c.png"]);
+        assert_eq!((p.format, p.shard, p.skip_existing), (Format::Csv, Some((1, 4)), true));
+        for bad in ["4/4", "1", "a/2", "0/0"] {
+            assert!(matches!(parse(&["--pipeline", "p", "--shard", bad]), Err(CliError::Usage(_))), "{bad}");
+        }
+        assert!(matches!(parse(&["--pipeline", "p", "--skip_existing"]), Err(CliError::Usage(_))));
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod output;
 pub mod pipeline;
 pub mod postprocess;
 pub mod provision;
+pub mod report;
 pub mod result;
 pub mod runtime;
 pub mod visualize;

@@ -5,14 +5,11 @@
 //! runs the batch as one tensor. Each input gives an [`Outcome`] in input
 //! order, a failure included, so one bad file never stops the others.
 
-use std::path::Path;
-
 use image::RgbImage;
 use rayon::prelude::*;
 
-use crate::image::decode::{decode_file, DecodeError};
 use crate::image::preprocess::{PreprocessError, Preprocessor};
-use crate::input::{self, InputItem};
+use crate::input::{self, Unit};
 use crate::model::ModelDir;
 use crate::postprocess::top_k;
 use crate::result::Classification;
@@ -24,6 +21,8 @@ use crate::runtime::{Classifier, RuntimeError};
 pub struct Outcome {
     /// The input path (the local copy for URLs), as it appears in results.
     pub input_path: String,
+    /// The page (PDF) or frame (TIFF), if any.
+    pub page_index: Option<usize>,
     /// The result, or a one-line reason.
     pub result: Result<(Classification, RgbImage), String>,
 }
@@ -51,6 +50,7 @@ pub enum PipelineError {
 /// A decoded and preprocessed input waiting for inference.
 struct Prepared {
     input_path: String,
+    page_index: Option<usize>,
     image: RgbImage,
     size: (u32, u32),
     tensor: Vec<f32>,
@@ -75,22 +75,25 @@ impl Pipeline {
         })
     }
 
-    /// Classifies `items` with top-`k`, calling `sink` once per input, in order.
-    pub fn run(&mut self, items: &[InputItem], k: usize, mut sink: impl FnMut(Outcome)) {
-        for chunk in items.chunks(self.batch_size) {
-            let prepared: Vec<Result<Prepared, (String, String)>> = chunk
-                .par_iter()
-                .map(|item| prepare(&self.pre, item))
-                .collect();
-            let mut results = self.infer(&prepared, k);
+    /// Classifies `units` with top-`k`, calling `sink` once per unit, in order.
+    pub fn run(&mut self, units: &[Unit], k: usize, mut sink: impl FnMut(Outcome)) {
+        for chunk in units.chunks(self.batch_size) {
+            let prepared: Vec<Result<Prepared, (&Unit, String)>> =
+                chunk.par_iter().map(|unit| prepare(&self.pre, unit)).collect();
+            let mut results = self.infer(&prepared, k).into_iter();
             for entry in prepared {
                 let outcome = match entry {
                     Ok(p) => Outcome {
-                        result: results.remove(0).map(|c| (c, p.image)),
+                        result: results
+                            .next()
+                            .unwrap_or_else(|| Err("no inference result".into()))
+                            .map(|c| (c, p.image)),
                         input_path: p.input_path,
+                        page_index: p.page_index,
                     },
-                    Err((input_path, reason)) => Outcome {
-                        input_path,
+                    Err((unit, reason)) => Outcome {
+                        input_path: unit.input_path.clone(),
+                        page_index: unit.page_index,
                         result: Err(reason),
                     },
                 };
@@ -100,18 +103,14 @@ impl Pipeline {
     }
 
     /// Runs inference on the prepared entries of one batch; one result per `Ok` entry, in order.
-    fn infer(
-        &mut self,
-        prepared: &[Result<Prepared, (String, String)>],
-        k: usize,
-    ) -> Vec<Result<Classification, String>> {
+    fn infer(&mut self, prepared: &[Result<Prepared, (&Unit, String)>], k: usize) -> Vec<Result<Classification, String>> {
         let ready: Vec<&Prepared> = prepared.iter().filter_map(|p| p.as_ref().ok()).collect();
         if ready.is_empty() {
             return Vec::new();
         }
         let same_size = ready.iter().all(|p| p.size == ready[0].size);
         let rows = if same_size {
-            self.run_batch(&ready).map_err(|e| e.to_string())
+            self.run_batch(&ready)
         } else {
             // Without a crop or fixed size the shapes differ: PaddleX cannot
             // stack them at all; we run them one by one.
@@ -119,16 +118,11 @@ impl Pipeline {
                 .iter()
                 .map(|p| self.run_batch(&[p]).map(|mut r| r.remove(0)))
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| e.to_string())
         };
         self.batches_run += 1;
         match rows {
-            Ok(rows) => ready
-                .iter()
-                .zip(rows)
-                .map(|(p, row)| Ok(self.classify_row(&p.input_path, &row, k)))
-                .collect(),
-            Err(reason) => ready.iter().map(|_| Err(reason.clone())).collect(),
+            Ok(rows) => ready.iter().zip(rows).map(|(p, row)| Ok(self.classify_row(p, &row, k))).collect(),
+            Err(e) => ready.iter().map(|_| Err(e.to_string())).collect(),
         }
     }
 
@@ -161,12 +155,12 @@ impl Pipeline {
         Ok(rows)
     }
 
-    fn classify_row(&self, input_path: &str, row: &[f32], k: usize) -> Classification {
+    fn classify_row(&self, p: &Prepared, row: &[f32], k: usize) -> Classification {
         let top = top_k(row, k);
         let label_names = top.class_ids.iter().map(|&id| self.label(id)).collect();
         Classification {
-            input_path: input_path.to_string(),
-            page_index: None,
+            input_path: p.input_path.clone(),
+            page_index: p.page_index,
             class_ids: top.class_ids,
             scores: top.scores,
             label_names,
@@ -183,48 +177,15 @@ impl Pipeline {
     }
 }
 
-/// Fetches (URLs), decodes and preprocesses one input.
-fn prepare(pre: &Preprocessor, item: &InputItem) -> Result<Prepared, (String, String)> {
-    let path = match item {
-        InputItem::File(path) => path.clone(),
-        InputItem::Url(url) => input::download(url)
-            .map(|p| p.to_string_lossy().into_owned())
-            .map_err(|e| (url.clone(), e.to_string()))?,
-    };
-    let fail = |reason: String| (path.clone(), reason);
-    check_file_type(&path).map_err(fail)?;
-    let image = decode_file(Path::new(&path)).map_err(|e| fail(decode_reason(&path, e)))?;
-    let (size, tensor) = pre.run(&image).map_err(|e| fail(e.to_string()))?;
+/// Loads (decodes or renders) and preprocesses one unit.
+fn prepare<'u>(pre: &Preprocessor, unit: &'u Unit) -> Result<Prepared, (&'u Unit, String)> {
+    let image = input::load(unit).map_err(|e| (unit, e))?;
+    let (size, tensor) = pre.run(&image).map_err(|e| (unit, e.to_string()))?;
     Ok(Prepared {
-        input_path: path,
+        input_path: unit.input_path.clone(),
+        page_index: unit.page_index,
         image,
         size,
         tensor,
     })
-}
-
-/// Refuses files whose suffix is not an image type (PaddleX's input rule).
-fn check_file_type(path: &str) -> Result<(), String> {
-    if input::has_image_suffix(path) {
-        return Ok(());
-    }
-    match input::suffix(path) {
-        Some(s) if s == "pdf" => Err("PDF input is not supported yet".into()),
-        Some(s) => Err(format!(
-            "unsupported file type `.{s}`; supported image suffixes: {}",
-            input::IMAGE_SUFFIXES.join(", ")
-        )),
-        None if !Path::new(path).exists() => Err(DecodeError::NotFound.to_string()),
-        None => Err(format!(
-            "no file suffix; supported image suffixes: {}",
-            input::IMAGE_SUFFIXES.join(", ")
-        )),
-    }
-}
-
-fn decode_reason(path: &str, err: DecodeError) -> String {
-    match err {
-        DecodeError::NotFound if Path::new(path).is_dir() => "is a directory".into(),
-        other => other.to_string(),
-    }
 }

@@ -1,20 +1,24 @@
 //! `paddlex --pipeline image_classification --input X [--save_path D]`:
-//! classify, print each result line, save the JSON and the visualisation.
+//! classify, report each result, save the JSON and the visualisation.
 
 use std::path::Path;
+use std::time::Instant;
 
 use anyhow::{bail, Context};
 
 use crate::cli::PredictArgs;
 use crate::config::PipelineConfig;
 use crate::exit_codes::ExitCode;
-use crate::input;
+use crate::input::{self, Unit};
 use crate::log;
 use crate::model::resolve_model;
 use crate::output::{self, CollisionGuard};
 use crate::pipeline::{Outcome, Pipeline};
 use crate::postprocess::resolve_k;
+use crate::report::progress::Progress;
+use crate::report::{self, Reporter};
 use crate::result::pyrepr::py_str_repr;
+use crate::result::Classification;
 use crate::runtime::Device;
 use crate::visualize;
 
@@ -27,68 +31,101 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
         .model_dir
         .as_ref()
         .map_or("None".to_string(), |d| py_str_repr(&d.to_string_lossy()));
-    log::info(&format!(
-        "Creating model: ({}, {shown_dir})",
-        py_str_repr(&module.model_name)
-    ));
+    log::info(&format!("Creating model: ({}, {shown_dir})", py_str_repr(&module.model_name)));
     let model = resolve_model(&module.model_name, module.model_dir.as_deref())?;
     let mut pipeline = Pipeline::new(&model, module.batch_size)?;
-    let Some(input_arg) = &args.input else {
+    if args.inputs.is_empty() {
         return Ok(ExitCode::Success);
-    };
-    let items = input::expand(input_arg)?;
-    let k = resolve_k(args.topk, module.topk, model.config.topk);
-    let mut failures = 0usize;
-    let mut collisions = CollisionGuard::default();
-    pipeline.run(&items, k, |outcome| {
-        if !handle(outcome, args.save_path.as_deref(), &mut collisions) {
-            failures += 1;
-        }
-    });
-    if failures > 0 {
-        log::error(&format!("{failures} of {} inputs failed", items.len()));
-        return Ok(ExitCode::Failure);
     }
-    Ok(ExitCode::Success)
+    let start = Instant::now();
+    let mut items = input::expand_all(&args.inputs, std::io::stdin().lock())?;
+    if let Some((index, count)) = args.shard {
+        items = input::shard(items, index, count);
+    }
+    let mut units = input::to_units(&items);
+    let skipped = match (&args.save_path, args.skip_existing) {
+        (Some(save_path), true) => skip_existing(&mut units, save_path),
+        _ => 0,
+    };
+    let k = resolve_k(args.topk, module.topk, model.config.topk);
+    let stdout = std::io::stdout();
+    let mut reporter = report::reporter(args.format, Box::new(stdout.lock()), k)?;
+    let progress = Progress::new(units.len());
+    let mut run = RunState {
+        reporter: reporter.as_mut(),
+        save_path: args.save_path.as_deref(),
+        collisions: CollisionGuard::default(),
+        progress: &progress,
+        failed: 0,
+        io_error: None,
+    };
+    pipeline.run(&units, k, |outcome| run.handle(outcome));
+    let (failed, io_error) = (run.failed, run.io_error.take());
+    progress.finish();
+    reporter.finish()?;
+    if let Some(e) = io_error {
+        return Err(e).context("writing results");
+    }
+    log::info(&report::summary(units.len(), failed, skipped, start.elapsed().as_secs_f64()));
+    Ok(if failed > 0 { ExitCode::Failure } else { ExitCode::Success })
 }
 
-/// Prints and saves one outcome; false when it failed.
-fn handle(outcome: Outcome, save_path: Option<&Path>, collisions: &mut CollisionGuard) -> bool {
-    let (res, image) = match outcome.result {
-        Ok(ok) => ok,
-        Err(reason) => {
-            log::error(&format!("Error: {}: {reason}", outcome.input_path));
-            return false;
+/// Drops units whose `<stem>_res.json` exists; returns how many.
+fn skip_existing(units: &mut Vec<Unit>, save_path: &Path) -> usize {
+    let before = units.len();
+    units.retain(|u| !output::output_paths(save_path, &u.input_path, u.page_index).json.is_file());
+    before - units.len()
+}
+
+/// What the per-result callback needs.
+struct RunState<'a, 'w> {
+    reporter: &'a mut (dyn Reporter + 'w),
+    save_path: Option<&'a Path>,
+    collisions: CollisionGuard,
+    progress: &'a Progress,
+    failed: usize,
+    io_error: Option<std::io::Error>,
+}
+
+impl RunState<'_, '_> {
+    /// Reports and saves one outcome.
+    fn handle(&mut self, outcome: Outcome) {
+        let result = outcome.result.and_then(|(res, image)| self.save(&res, &image).map(|()| res));
+        let written = self.progress.suspend(|| match &result {
+            Ok(res) => self.reporter.success(res),
+            Err(reason) => self.reporter.failure(&outcome.input_path, outcome.page_index, reason),
+        });
+        if result.is_err() {
+            self.failed += 1;
         }
-    };
-    log::info(&res.to_print_line());
-    let Some(save_path) = save_path else {
-        return true;
-    };
-    let paths = output::output_paths(save_path, &res.input_path, res.page_index);
-    for path in [&paths.json, &paths.image] {
-        if let Some(previous) = collisions.claim(path, &res.input_path) {
-            log::warn(&format!(
-                "{} overwrites the result of {previous}: both inputs write {}",
-                res.input_path,
-                path.display()
-            ));
+        if let Err(e) = written {
+            self.io_error.get_or_insert(e);
         }
+        self.progress.inc();
     }
-    let saved = output::save_json(&res, &paths.json).and_then(|()| {
+
+    /// Saves the JSON and the visualisation when `--save_path` is given.
+    fn save(&mut self, res: &Classification, image: &image::RgbImage) -> Result<(), String> {
+        let Some(save_path) = self.save_path else { return Ok(()) };
+        let paths = output::output_paths(save_path, &res.input_path, res.page_index);
+        let shown = match res.page_index {
+            Some(p) => format!("{} page {p}", res.input_path),
+            None => res.input_path.clone(),
+        };
+        for path in [&paths.json, &paths.image] {
+            if let Some(previous) = self.collisions.claim(path, &shown) {
+                self.progress.suspend(|| {
+                    log::warn(&format!("{shown} overwrites the result of {previous}: both write {}", path.display()))
+                });
+            }
+        }
+        output::save_json(res, &paths.json).map_err(|e| e.to_string())?;
         let (label, score) = match (res.label_names.first(), res.scores.first()) {
             (Some(l), Some(s)) => (l.as_str(), *s),
             _ => ("", 0.0),
         };
-        let drawn = visualize::draw_label(&image, &visualize::label_text(label, score));
-        output::save_image(&drawn, &paths.image)
-    });
-    match saved {
-        Ok(()) => true,
-        Err(e) => {
-            log::error(&format!("Error: {}: {e}", res.input_path));
-            false
-        }
+        let drawn = visualize::draw_label(image, &visualize::label_text(label, score));
+        output::save_image(&drawn, &paths.image).map_err(|e| e.to_string())
     }
 }
 
@@ -101,10 +138,7 @@ fn check_device(device: Option<&str>) -> anyhow::Result<()> {
     match device.kind.as_str() {
         "cpu" => Ok(()),
         "gpu" | "npu" => {
-            let reason = format!(
-                "{device} was requested, but this build has no {} execution provider yet",
-                device.kind
-            );
+            let reason = format!("{device} was requested, but this build has no {} execution provider yet", device.kind);
             if std::env::var_os("PADDLE_PDX_DISABLE_DEVICE_FALLBACK").is_some() {
                 bail!("{reason} (and PADDLE_PDX_DISABLE_DEVICE_FALLBACK is set)");
             }

@@ -21,6 +21,22 @@ pub fn result_json(res: &Classification) -> String {
     )
 }
 
+/// The result on one line (`--format jsonl`), Python's `json.dumps` spacing.
+pub fn compact_json(res: &Classification) -> String {
+    let page = res.page_index.map_or("null".to_string(), |p| p.to_string());
+    let ids: Vec<String> = res.class_ids.iter().map(i32::to_string).collect();
+    let scores: Vec<String> = res.scores.iter().map(|s| repr_f64(f64::from(*s))).collect();
+    let labels: Vec<String> = res.label_names.iter().map(|l| json_string(l)).collect();
+    format!(
+        "{{\"input_path\": {}, \"page_index\": {}, \"class_ids\": [{}], \"scores\": [{}], \"label_names\": [{}]}}",
+        json_string(&res.input_path),
+        page,
+        ids.join(", "),
+        scores.join(", "),
+        labels.join(", ")
+    )
+}
+
 /// A list at indent level 1, one item per line (`[]` when empty, like Python).
 fn json_list(items: &[String]) -> String {
     if items.is_empty() {
@@ -71,6 +87,23 @@ mod tests {
         assert_eq!(result_json(&res), expected);
         let parsed: serde_json::Value = serde_json::from_str(&result_json(&res)).unwrap();
         assert_eq!(parsed["label_names"][1], "say \"hi\"\t猫");
+    }
+
+    #[test]
+    fn compact_form_for_json_lines() {
+        let res = Classification {
+            input_path: "a.png".into(),
+            page_index: Some(0),
+            class_ids: vec![1, 2],
+            scores: vec![0.5, 1e-5],
+            label_names: vec!["x".into(), "y\"".into()],
+        };
+        assert_eq!(
+            compact_json(&res),
+            "{\"input_path\": \"a.png\", \"page_index\": 0, \"class_ids\": [1, 2], \"scores\": [0.5, 9.999999747378752e-06], \"label_names\": [\"x\", \"y\\\"\"]}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&compact_json(&res)).unwrap();
+        assert_eq!(v["label_names"][1], "y\"");
     }
 
     #[test]

@@ -1,10 +1,16 @@
-//! What `--input` names: a file, a folder (walked recursively and sorted like
-//! PaddleX), or an http(s) URL (downloaded into the cache when its turn comes).
+//! What `--input` names: files, folders (walked recursively and sorted like
+//! PaddleX), http(s) URLs (downloaded into the cache), `-` for a list on
+//! stdin; and the units classified from them: an image, a PDF page, a TIFF frame.
 
-use std::io::Read;
+pub mod document;
+
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use image::RgbImage;
+
+use crate::image::decode::{decode_file, DecodeError};
 use crate::model::cache::cache_home;
 
 /// Image suffixes accepted (PaddleX 3.5+'s list without the `sr`/`ras` formats we cannot decode).
@@ -50,6 +56,123 @@ pub enum InputError {
     /// A download failed.
     #[error("download failed: {0}")]
     Download(String),
+}
+
+/// Expands every `--input` value, in order; `-` reads newline-separated paths
+/// or URLs from `stdin` (blank lines skipped).
+pub fn expand_all(inputs: &[String], stdin: impl BufRead) -> Result<Vec<InputItem>, InputError> {
+    let mut items = Vec::new();
+    let mut stdin = Some(stdin);
+    for input in inputs {
+        if input == "-" {
+            let Some(reader) = stdin.take() else { continue };
+            for line in reader.lines() {
+                let line = line.map_err(|e| InputError::ListDir { path: "stdin".into(), reason: e.to_string() })?;
+                let line = line.trim();
+                if !line.is_empty() {
+                    items.extend(expand(line)?);
+                }
+            }
+        } else {
+            items.extend(expand(input)?);
+        }
+    }
+    Ok(items)
+}
+
+/// Keeps the items of shard `index` of `count`: item i goes to shard i mod count.
+/// Every job computes the same list, so the shards never overlap and cover it all.
+pub fn shard(items: Vec<InputItem>, index: usize, count: usize) -> Vec<InputItem> {
+    items.into_iter().enumerate().filter(|(i, _)| i % count == index).map(|(_, item)| item).collect()
+}
+
+/// One image to classify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unit {
+    /// The input path shown in results (the local copy of a URL).
+    pub input_path: String,
+    /// The page of a PDF, or the frame of a multi-frame TIFF.
+    pub page_index: Option<usize>,
+    /// Where the pixels come from.
+    pub source: Source,
+}
+
+/// How a unit's image is obtained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// An image file.
+    Image,
+    /// A page of a PDF.
+    PdfPage,
+    /// A frame of a multi-frame TIFF.
+    TiffFrame,
+    /// The input failed before any image could be read (download, unreadable PDF).
+    Failed(String),
+}
+
+/// Turns items into units: downloads URLs, and splits PDFs into pages and
+/// multi-frame TIFFs into frames. Failures become [`Source::Failed`] units.
+pub fn to_units(items: &[InputItem]) -> Vec<Unit> {
+    items.iter().flat_map(item_units).collect()
+}
+
+fn item_units(item: &InputItem) -> Vec<Unit> {
+    let path = match item {
+        InputItem::File(p) => p.clone(),
+        InputItem::Url(url) => match download(url) {
+            Ok(local) => local.to_string_lossy().into_owned(),
+            Err(e) => return vec![failed(url, e.to_string())],
+        },
+    };
+    let single = |source| vec![Unit { input_path: path.clone(), page_index: None, source }];
+    let pages = |count: usize, source: Source| {
+        (0..count).map(|i| Unit { input_path: path.clone(), page_index: Some(i), source: source.clone() }).collect()
+    };
+    match suffix(&path).as_deref() {
+        Some("pdf") => match document::pdf_page_count(Path::new(&path)) {
+            Ok(n) => pages(n, Source::PdfPage),
+            Err(e) => vec![failed(&path, e)],
+        },
+        Some("tif" | "tiff") => match document::tiff_frame_count(Path::new(&path)) {
+            Ok(n) if n > 1 => pages(n, Source::TiffFrame),
+            _ => single(Source::Image),
+        },
+        _ => single(Source::Image),
+    }
+}
+
+fn failed(input_path: &str, reason: String) -> Unit {
+    Unit { input_path: input_path.to_string(), page_index: None, source: Source::Failed(reason) }
+}
+
+/// Reads a unit's pixels as RGB8; the error is a one-line reason.
+pub fn load(unit: &Unit) -> Result<RgbImage, String> {
+    let path = Path::new(&unit.input_path);
+    let page = unit.page_index.unwrap_or(0);
+    match &unit.source {
+        Source::Failed(reason) => Err(reason.clone()),
+        Source::PdfPage => document::render_pdf_page(path, page),
+        Source::TiffFrame => document::decode_tiff_frame(path, page),
+        Source::Image => {
+            check_file_type(&unit.input_path)?;
+            decode_file(path).map_err(|e| match e {
+                DecodeError::NotFound if path.is_dir() => "is a directory".into(),
+                other => other.to_string(),
+            })
+        }
+    }
+}
+
+/// Refuses files whose suffix is not an image type (PaddleX's input rule).
+fn check_file_type(path: &str) -> Result<(), String> {
+    if has_image_suffix(path) {
+        return Ok(());
+    }
+    match suffix(path) {
+        Some(s) => Err(format!("unsupported file type `.{s}`; supported: {}, pdf", IMAGE_SUFFIXES.join(", "))),
+        None if !Path::new(path).exists() => Err(DecodeError::NotFound.to_string()),
+        None => Err(format!("no file suffix; supported: {}, pdf", IMAGE_SUFFIXES.join(", "))),
+    }
 }
 
 /// Expands one `--input` value into the items to classify, in order.
@@ -205,6 +328,34 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let err = expand(&dir.path().to_string_lossy()).unwrap_err();
         assert!(err.to_string().starts_with("Not found any file in"));
+    }
+
+    #[test]
+    fn several_inputs_and_stdin_lists_keep_their_order() {
+        let stdin = std::io::Cursor::new("b.png\n\n  c.jpg \nhttp://h/d.png\n");
+        let items = expand_all(&["a.png".into(), "-".into(), "e.png".into()], stdin).unwrap();
+        let names: Vec<&str> = items.iter().map(InputItem::display).collect();
+        assert_eq!(names, ["a.png", "b.png", "c.jpg", "http://h/d.png", "e.png"]);
+    }
+
+    #[test]
+    fn shards_partition_the_list_exactly() {
+        let items: Vec<InputItem> = (0..10).map(|i| InputItem::File(format!("{i}.png"))).collect();
+        let mut seen: Vec<InputItem> = (0..3).flat_map(|k| shard(items.clone(), k, 3)).collect();
+        seen.sort_by(|a, b| a.display().cmp(b.display()));
+        let mut all = items.clone();
+        all.sort_by(|a, b| a.display().cmp(b.display()));
+        assert_eq!(seen, all);
+        assert_eq!(shard(items, 1, 3).len(), 3);
+    }
+
+    #[test]
+    fn units_of_plain_files_and_failures() {
+        let units = to_units(&[InputItem::File("x.png".into())]);
+        assert_eq!(units, vec![Unit { input_path: "x.png".into(), page_index: None, source: Source::Image }]);
+        assert_eq!(load(&units[0]).unwrap_err(), "No such file or directory");
+        let bad = Unit { input_path: "n.txt".into(), page_index: None, source: Source::Image };
+        assert!(load(&bad).unwrap_err().starts_with("unsupported file type `.txt`"));
     }
 
     #[test]

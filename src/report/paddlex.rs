@@ -1,0 +1,28 @@
+//! `--format paddlex`: PaddleX's result line on stderr (the default).
+
+use super::Reporter;
+use crate::log;
+use crate::result::Classification;
+
+/// Prints `{'res': {...}}` lines and `Error:` lines on stderr.
+pub struct PaddlexLines;
+
+impl Reporter for PaddlexLines {
+    fn success(&mut self, res: &Classification) -> std::io::Result<()> {
+        log::info(&res.to_print_line());
+        Ok(())
+    }
+
+    fn failure(&mut self, input_path: &str, page_index: Option<usize>, reason: &str) -> std::io::Result<()> {
+        log::error(&error_line(input_path, page_index, reason));
+        Ok(())
+    }
+}
+
+/// `Error: <path>[ page N]: <reason>`.
+pub fn error_line(input_path: &str, page_index: Option<usize>, reason: &str) -> String {
+    match page_index {
+        Some(p) => format!("Error: {input_path} page {p}: {reason}"),
+        None => format!("Error: {input_path}: {reason}"),
+    }
+}
