@@ -13,7 +13,7 @@ use image::RgbImage;
 use crate::image::decode::{decode_file, DecodeError};
 use crate::model::cache::cache_home;
 
-/// Image suffixes accepted (PaddleX 3.5+'s list without the `sr`/`ras` formats we cannot decode).
+/// Image suffixes accepted (PaddleX 3.5+'s list without the `sr`/`ras` formats we cannot decode; PDF is handled separately).
 pub const IMAGE_SUFFIXES: &[&str] = &[
     "bmp", "dib", "jpeg", "jpg", "png", "webp", "pbm", "pgm", "ppm", "pnm", "tif", "tiff",
 ];

@@ -100,3 +100,49 @@ pub fn read_result(path: &Path) -> SavedResult {
 pub fn stderr_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// Writes a PDF with one page per image, each image drawn over its whole page;
+/// a page is half the image's pixel size in points, so rendering at scale 2
+/// gives back the image's own size.
+pub fn write_pdf(path: &Path, images: &[image::RgbImage]) {
+    let mut objects: Vec<Vec<u8>> = Vec::new();
+    let n = images.len();
+    let kids: Vec<String> = (0..n).map(|i| format!("{} 0 R", 3 + i * 3)).collect();
+    objects.push(b"<< /Type /Catalog /Pages 2 0 R >>".to_vec());
+    objects.push(format!("<< /Type /Pages /Kids [{}] /Count {n} >>", kids.join(" ")).into_bytes());
+    for (i, img) in images.iter().enumerate() {
+        let (w, h) = img.dimensions();
+        let (pw, ph) = (w as f32 / 2.0, h as f32 / 2.0);
+        let (page, image_obj, contents) = (3 + i * 3, 4 + i * 3, 5 + i * 3);
+        objects.push(
+            format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {pw} {ph}] /Resources << /XObject << /Im0 {image_obj} 0 R >> >> /Contents {contents} 0 R >>")
+                .into_bytes(),
+        );
+        assert_eq!(objects.len(), page);
+        let mut stream = format!(
+            "<< /Type /XObject /Subtype /Image /Width {w} /Height {h} /ColorSpace /DeviceRGB /BitsPerComponent 8 /Length {} >>\nstream\n",
+            img.as_raw().len()
+        )
+        .into_bytes();
+        stream.extend_from_slice(img.as_raw());
+        stream.extend_from_slice(b"\nendstream");
+        objects.push(stream);
+        let draw = format!("q {pw} 0 0 {ph} 0 0 cm /Im0 Do Q");
+        objects.push(format!("<< /Length {} >>\nstream\n{draw}\nendstream", draw.len()).into_bytes());
+    }
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = out.len();
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for off in offsets {
+        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes());
+    std::fs::write(path, out).expect("write pdf");
+}
