@@ -1,11 +1,13 @@
 //! The classification pipeline, one batch at a time:
 //! input → decode → preprocess → infer → postprocess.
 //!
-//! Decoding and preprocessing run in parallel across the batch; inference
-//! runs the batch as one tensor. Each input gives an [`Outcome`] in input
+//! Decoding and preprocessing run in parallel across the batch, ahead of
+//! inference; inference runs the batch as one tensor. Each input gives an [`Outcome`] in input
 //! order, a failure included, so one bad file never stops the others.
 
 use image::RgbImage;
+use std::sync::mpsc;
+
 use rayon::prelude::*;
 
 use crate::image::preprocess::{PreprocessError, Preprocessor};
@@ -23,7 +25,7 @@ pub struct Outcome {
     pub input_path: String,
     /// The page (PDF) or frame (TIFF), if any.
     pub page_index: Option<usize>,
-    /// The result, or a one-line reason.
+    /// The result with the decoded image (empty unless asked for), or a one-line reason.
     pub result: Result<(Classification, RgbImage), String>,
 }
 
@@ -33,7 +35,6 @@ pub struct Pipeline {
     classifier: Classifier,
     labels: Option<Vec<String>>,
     batch_size: usize,
-    batches_run: usize,
 }
 
 /// Why the pipeline could not be built.
@@ -45,15 +46,6 @@ pub enum PipelineError {
     /// The runtime or model failed to load.
     #[error("{0}")]
     Runtime(#[from] RuntimeError),
-}
-
-/// A decoded and preprocessed input waiting for inference.
-struct Prepared {
-    input_path: String,
-    page_index: Option<usize>,
-    image: RgbImage,
-    size: (u32, u32),
-    tensor: Vec<f32>,
 }
 
 impl Pipeline {
@@ -71,117 +63,181 @@ impl Pipeline {
             classifier,
             labels,
             batch_size: batch_size.max(1),
-            batches_run: 0,
         })
     }
 
-    /// Classifies `units` with top-`k`, calling `sink` once per unit, in order.
-    pub fn run(&mut self, units: &[Unit], k: usize, mut sink: impl FnMut(Outcome)) {
-        for chunk in units.chunks(self.batch_size) {
-            let prepared: Vec<Result<Prepared, (&Unit, String)>> =
-                chunk.par_iter().map(|unit| prepare(&self.pre, unit)).collect();
-            let mut results = self.infer(&prepared, k).into_iter();
-            for entry in prepared {
-                let outcome = match entry {
-                    Ok(p) => Outcome {
-                        result: results
-                            .next()
-                            .unwrap_or_else(|| Err("no inference result".into()))
-                            .map(|c| (c, p.image)),
-                        input_path: p.input_path,
-                        page_index: p.page_index,
-                    },
-                    Err((unit, reason)) => Outcome {
-                        input_path: unit.input_path.clone(),
-                        page_index: unit.page_index,
-                        result: Err(reason),
-                    },
-                };
-                sink(outcome);
+    /// Classifies `units` with top-`k`, calling `sink` with each batch's
+    /// outcomes, in order. The decoded images are kept for the caller (for
+    /// the visualisation) only when `keep_images` is true.
+    ///
+    /// Three stages overlap: a preparing thread decodes and preprocesses the
+    /// next batches (in parallel across each batch), this pipeline's thread
+    /// runs inference, and the caller's thread gets the outcomes through
+    /// `sink` (printing, encoding and saving happen there). Bounded queues
+    /// between the stages keep memory flat however many units there are.
+    pub fn run(&mut self, units: &[Unit], k: usize, keep_images: bool, mut sink: impl FnMut(Vec<Outcome>)) {
+        let batch_size = self.batch_size;
+        let pre = &self.pre;
+        let (prepared_tx, prepared_rx) = mpsc::sync_channel::<Vec<Prepared<'_>>>(QUEUE_BATCHES);
+        let (outcome_tx, outcome_rx) = mpsc::sync_channel::<Vec<Outcome>>(QUEUE_BATCHES);
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                for chunk in units.chunks(batch_size) {
+                    let batch: Vec<Prepared<'_>> = chunk.par_iter().map(|unit| prepare(pre, unit, keep_images)).collect();
+                    if prepared_tx.send(batch).is_err() {
+                        break;
+                    }
+                }
+            });
+            let classifier = &mut self.classifier;
+            let labels = self.labels.as_deref();
+            let mut shapes = BatchShapes { batch_size, batches_run: 0, pad: pre.fixed_size().is_some(), chw: pre.chw };
+            scope.spawn(move || {
+                for batch in prepared_rx {
+                    let outcomes = infer_batch(classifier, &mut shapes, labels, batch, k);
+                    if outcome_tx.send(outcomes).is_err() {
+                        break;
+                    }
+                }
+            });
+            for outcomes in outcome_rx {
+                sink(outcomes);
             }
-        }
-    }
-
-    /// Runs inference on the prepared entries of one batch; one result per `Ok` entry, in order.
-    fn infer(&mut self, prepared: &[Result<Prepared, (&Unit, String)>], k: usize) -> Vec<Result<Classification, String>> {
-        let ready: Vec<&Prepared> = prepared.iter().filter_map(|p| p.as_ref().ok()).collect();
-        if ready.is_empty() {
-            return Vec::new();
-        }
-        let same_size = ready.iter().all(|p| p.size == ready[0].size);
-        let rows = if same_size {
-            self.run_batch(&ready)
-        } else {
-            // Without a crop or fixed size the shapes differ: PaddleX cannot
-            // stack them at all; we run them one by one.
-            ready
-                .iter()
-                .map(|p| self.run_batch(&[p]).map(|mut r| r.remove(0)))
-                .collect::<Result<Vec<_>, _>>()
-        };
-        self.batches_run += 1;
-        match rows {
-            Ok(rows) => ready.iter().zip(rows).map(|(p, row)| Ok(self.classify_row(p, &row, k))).collect(),
-            Err(e) => ready.iter().map(|_| Err(e.to_string())).collect(),
-        }
-    }
-
-    /// Stacks `batch` into one tensor and runs it. After the first batch, a
-    /// short last batch is padded to the batch size so the runtime sees one
-    /// input shape per run (varying shapes grow its memory arena).
-    fn run_batch(&mut self, batch: &[&Prepared]) -> Result<Vec<Vec<f32>>, RuntimeError> {
-        let (w, h) = batch[0].size;
-        let per_image = batch[0].tensor.len();
-        let padded = if self.batches_run > 0
-            && batch.len() < self.batch_size
-            && self.pre.fixed_size().is_some()
-        {
-            self.batch_size
-        } else {
-            batch.len()
-        };
-        let mut data = Vec::with_capacity(per_image * padded);
-        for p in batch {
-            data.extend_from_slice(&p.tensor);
-        }
-        data.resize(per_image * padded, 0.0);
-        let shape = if self.pre.chw {
-            [padded, 3, h as usize, w as usize]
-        } else {
-            [padded, h as usize, w as usize, 3]
-        };
-        let mut rows = self.classifier.run(&data, &shape)?;
-        rows.truncate(batch.len());
-        Ok(rows)
-    }
-
-    fn classify_row(&self, p: &Prepared, row: &[f32], k: usize) -> Classification {
-        let top = top_k(row, k);
-        let label_names = top.class_ids.iter().map(|&id| self.label(id)).collect();
-        Classification {
-            input_path: p.input_path.clone(),
-            page_index: p.page_index,
-            class_ids: top.class_ids,
-            scores: top.scores,
-            label_names,
-        }
-    }
-
-    /// The label of a class id, or the id itself (PaddleX 3.5+'s fallback).
-    fn label(&self, id: i32) -> String {
-        self.labels
-            .as_ref()
-            .and_then(|l| l.get(id as usize))
-            .cloned()
-            .unwrap_or_else(|| id.to_string())
+        });
     }
 }
 
+/// Batches prepared ahead of inference, and outcomes waiting for the caller.
+const QUEUE_BATCHES: usize = 2;
+
+/// One unit after decoding and preprocessing (or the reason it failed).
+type Prepared<'u> = Result<Ready, (&'u Unit, String)>;
+
+/// A decoded and preprocessed unit waiting for inference.
+struct Ready {
+    input_path: String,
+    page_index: Option<usize>,
+    image: RgbImage,
+    size: (u32, u32),
+    tensor: Vec<f32>,
+}
+
+/// What decides the input tensor's shape.
+struct BatchShapes {
+    batch_size: usize,
+    batches_run: usize,
+    /// Pad short batches (only with a fixed output size).
+    pad: bool,
+    chw: bool,
+}
+
+/// Runs one prepared batch and turns every entry into an outcome, in order.
+fn infer_batch(
+    classifier: &mut Classifier,
+    shapes: &mut BatchShapes,
+    labels: Option<&[String]>,
+    batch: Vec<Prepared<'_>>,
+    k: usize,
+) -> Vec<Outcome> {
+    let ready: Vec<&Ready> = batch.iter().filter_map(|p| p.as_ref().ok()).collect();
+    let mut rows = if ready.is_empty() { Vec::new() } else { infer_rows(classifier, shapes, &ready) }.into_iter();
+    batch
+        .into_iter()
+        .map(|entry| match entry {
+            Ok(r) => {
+                let row = rows.next().unwrap_or_else(|| Err("no inference result".into()));
+                let (input_path, page_index) = (r.input_path.clone(), r.page_index);
+                Outcome {
+                    result: row.map(|row| (classify_row(&r, &row, k, labels), r.image)),
+                    input_path,
+                    page_index,
+                }
+            }
+            Err((unit, reason)) => Outcome {
+                input_path: unit.input_path.clone(),
+                page_index: unit.page_index,
+                result: Err(reason),
+            },
+        })
+        .collect()
+}
+
+/// One probability row per ready entry (or the error, for each of them).
+fn infer_rows(classifier: &mut Classifier, shapes: &mut BatchShapes, ready: &[&Ready]) -> Vec<Result<Vec<f32>, String>> {
+    let same_size = ready.iter().all(|p| p.size == ready[0].size);
+    let rows = if same_size {
+        run_batch(classifier, shapes, ready)
+    } else {
+        // Without a crop or fixed size the shapes differ: PaddleX cannot
+        // stack them at all; we run them one by one.
+        ready
+            .iter()
+            .map(|p| run_batch(classifier, shapes, &[p]).map(|mut r| r.remove(0)))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    shapes.batches_run += 1;
+    match rows {
+        Ok(rows) => rows.into_iter().map(Ok).collect(),
+        Err(e) => ready.iter().map(|_| Err(e.to_string())).collect(),
+    }
+}
+
+/// Stacks `batch` into one tensor and runs it. After the first batch, a
+/// short last batch is padded to the batch size so the runtime sees one
+/// input shape per run (varying shapes grow its memory arena).
+fn run_batch(classifier: &mut Classifier, shapes: &BatchShapes, batch: &[&Ready]) -> Result<Vec<Vec<f32>>, RuntimeError> {
+    let (w, h) = batch[0].size;
+    let per_image = batch[0].tensor.len();
+    let padded = if shapes.pad && shapes.batches_run > 0 && batch.len() < shapes.batch_size {
+        shapes.batch_size
+    } else {
+        batch.len()
+    };
+    let mut data = Vec::with_capacity(per_image * padded);
+    for p in batch {
+        data.extend_from_slice(&p.tensor);
+    }
+    data.resize(per_image * padded, 0.0);
+    let shape = if shapes.chw {
+        [padded, 3, h as usize, w as usize]
+    } else {
+        [padded, h as usize, w as usize, 3]
+    };
+    let mut rows = classifier.run(&data, &shape)?;
+    rows.truncate(batch.len());
+    Ok(rows)
+}
+
+/// Top-k with labels for one row.
+fn classify_row(r: &Ready, row: &[f32], k: usize, labels: Option<&[String]>) -> Classification {
+    let top = top_k(row, k);
+    let label_names = top.class_ids.iter().map(|&id| label(labels, id)).collect();
+    Classification {
+        input_path: r.input_path.clone(),
+        page_index: r.page_index,
+        class_ids: top.class_ids,
+        scores: top.scores,
+        label_names,
+    }
+}
+
+/// The label of a class id, or the id itself (PaddleX 3.5+'s fallback).
+pub fn label(labels: Option<&[String]>, id: i32) -> String {
+    labels
+        .and_then(|l| l.get(id as usize))
+        .cloned()
+        .unwrap_or_else(|| id.to_string())
+}
+
 /// Loads (decodes or renders) and preprocesses one unit.
-fn prepare<'u>(pre: &Preprocessor, unit: &'u Unit) -> Result<Prepared, (&'u Unit, String)> {
-    let image = input::load(unit).map_err(|e| (unit, e))?;
+fn prepare<'u>(pre: &Preprocessor, unit: &'u Unit, keep_image: bool) -> Prepared<'u> {
+    let mut image = input::load(unit).map_err(|e| (unit, e))?;
     let (size, tensor) = pre.run(&image).map_err(|e| (unit, e.to_string()))?;
-    Ok(Prepared {
+    if !keep_image {
+        // Free the full-size pixels now rather than after inference.
+        image = RgbImage::new(0, 0);
+    }
+    Ok(Ready {
         input_path: unit.input_path.clone(),
         page_index: unit.page_index,
         image,

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
+use rayon::prelude::*;
 
 use crate::cli::PredictArgs;
 use crate::config::PipelineConfig;
@@ -59,7 +60,8 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
         failed: 0,
         io_error: None,
     };
-    pipeline.run(&units, k, |outcome| run.handle(outcome));
+    let keep_images = args.save_path.is_some();
+    pipeline.run(&units, k, keep_images, |outcomes| run.handle_batch(outcomes));
     let (failed, io_error) = (run.failed, run.io_error.take());
     progress.finish();
     reporter.finish()?;
@@ -88,12 +90,30 @@ struct RunState<'a, 'w> {
 }
 
 impl RunState<'_, '_> {
-    /// Reports and saves one outcome.
-    fn handle(&mut self, outcome: Outcome) {
-        let result = outcome.result.and_then(|(res, image)| self.save(&res, &image).map(|()| res));
+    /// Saves one batch's results in parallel, then reports them in order.
+    fn handle_batch(&mut self, outcomes: Vec<Outcome>) {
+        for outcome in &outcomes {
+            if let Ok((res, _)) = &outcome.result {
+                self.warn_collisions(res);
+            }
+        }
+        let save_path = self.save_path;
+        let done: Vec<(String, Option<usize>, Result<Classification, String>)> = outcomes
+            .into_par_iter()
+            .map(|o| {
+                let result = o.result.and_then(|(res, image)| save(save_path, &res, image).map(|()| res));
+                (o.input_path, o.page_index, result)
+            })
+            .collect();
+        for (input_path, page_index, result) in done {
+            self.report(&input_path, page_index, result);
+        }
+    }
+
+    fn report(&mut self, input_path: &str, page_index: Option<usize>, result: Result<Classification, String>) {
         let written = self.progress.suspend(|| match &result {
             Ok(res) => self.reporter.success(res),
-            Err(reason) => self.reporter.failure(&outcome.input_path, outcome.page_index, reason),
+            Err(reason) => self.reporter.failure(input_path, page_index, reason),
         });
         if result.is_err() {
             self.failed += 1;
@@ -104,9 +124,9 @@ impl RunState<'_, '_> {
         self.progress.inc();
     }
 
-    /// Saves the JSON and the visualisation when `--save_path` is given.
-    fn save(&mut self, res: &Classification, image: &image::RgbImage) -> Result<(), String> {
-        let Some(save_path) = self.save_path else { return Ok(()) };
+    /// Warns when two inputs write the same result files (PaddleX's names are kept).
+    fn warn_collisions(&mut self, res: &Classification) {
+        let Some(save_path) = self.save_path else { return };
         let paths = output::output_paths(save_path, &res.input_path, res.page_index);
         let shown = match res.page_index {
             Some(p) => format!("{} page {p}", res.input_path),
@@ -119,14 +139,20 @@ impl RunState<'_, '_> {
                 });
             }
         }
-        output::save_json(res, &paths.json).map_err(|e| e.to_string())?;
-        let (label, score) = match (res.label_names.first(), res.scores.first()) {
-            (Some(l), Some(s)) => (l.as_str(), *s),
-            _ => ("", 0.0),
-        };
-        let drawn = visualize::draw_label(image, &visualize::label_text(label, score));
-        output::save_image(&drawn, &paths.image).map_err(|e| e.to_string())
     }
+}
+
+/// Saves the JSON and the visualisation when `--save_path` is given.
+fn save(save_path: Option<&Path>, res: &Classification, mut image: image::RgbImage) -> Result<(), String> {
+    let Some(save_path) = save_path else { return Ok(()) };
+    let paths = output::output_paths(save_path, &res.input_path, res.page_index);
+    output::save_json(res, &paths.json).map_err(|e| e.to_string())?;
+    let (label, score) = match (res.label_names.first(), res.scores.first()) {
+        (Some(l), Some(s)) => (l.as_str(), *s),
+        _ => ("", 0.0),
+    };
+    visualize::draw_label_in_place(&mut image, &visualize::label_text(label, score));
+    output::save_image(&image, &paths.image).map_err(|e| e.to_string())
 }
 
 /// This build runs on the CPU. A GPU or NPU request falls back to the CPU with

@@ -68,6 +68,10 @@ impl Classifier {
             .map_err(|e| load(e.into()))?
             .with_intra_threads(threads)
             .map_err(|e| load(e.into()))?
+            // Spinning intra-op threads burn the cores that decoding needs
+            // while the next batch is prepared.
+            .with_intra_op_spinning(false)
+            .map_err(|e| load(e.into()))?
             .commit_from_file(onnx)
             .map_err(load)?;
         let input_name = session

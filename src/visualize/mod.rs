@@ -43,14 +43,19 @@ impl TextBox {
 
 /// Draws the label on a copy of `img`.
 pub fn draw_label(img: &RgbImage, text: &str) -> RgbImage {
-    let fonts = font::fonts();
     let mut out = img.clone();
-    let size = pick_font_size(fonts, text, img.width());
+    draw_label_in_place(&mut out, text);
+    out
+}
+
+/// Draws the label onto `img` itself.
+pub fn draw_label_in_place(out: &mut RgbImage, text: &str) {
+    let fonts = font::fonts();
+    let size = pick_font_size(fonts, text, out.width());
     let tb = measure(fonts, text, size);
     let (x1, y1) = (3 + tb.width as i64 + 3, 3 + tb.height() as i64 + 6);
-    fill_rect(&mut out, 3, 3, x1, y1);
-    draw_text(&mut out, fonts, text, size, 6.0, 3.0);
-    out
+    fill_rect(out, 3, 3, x1, y1);
+    draw_text(out, fonts, text, size, 6.0, 3.0);
 }
 
 /// PaddleX's font size: from `int(0.05 W)` down to `int(0.02 W)`, the first

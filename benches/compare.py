@@ -1,0 +1,58 @@
+"""Runs paddlex-rs and the Python baseline alternately on the same photo set
+and prints medians (wall time, peak RSS) and ratios.
+
+usage: python compare.py <paddlex binary> <model_dir> <photo_dir> <single_photo_dir> [rounds]
+"""
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def measure(cmd, env=None):
+    """Wall seconds and peak RSS (MB) of one process."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            err.seek(0)
+            sys.exit(f"{cmd[0]} failed:\n{err.read().decode(errors='replace')[-2000:]}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def main():
+    binary, model_dir, photos, single, *rest = sys.argv[1:]
+    rounds = int(rest[0]) if rest else 5
+    python = sys.executable
+    baseline = os.path.join(os.path.dirname(os.path.abspath(__file__)), "baseline.py")
+    out = tempfile.mkdtemp(prefix="paddlex-bench-")
+    cases = {
+        "paddlex-rs folder": [binary, "--pipeline", "image_classification", "--input", photos],
+        "python folder": [python, baseline, model_dir, photos],
+        "paddlex-rs folder + save": [binary, "--pipeline", "image_classification", "--input", photos, "--save_path", out],
+        "paddlex-rs one photo + save": [binary, "--pipeline", "image_classification", "--input", single, "--save_path", out],
+        "python one photo": [python, baseline, model_dir, single],
+    }
+    results = {name: [] for name in cases}
+    for _ in range(rounds):
+        for name, cmd in cases.items():
+            shutil.rmtree(out, ignore_errors=True)
+            results[name].append(measure(cmd))
+    shutil.rmtree(out, ignore_errors=True)
+    med = {name: (statistics.median(w for w, _ in r), max(m for _, m in r)) for name, r in results.items()}
+    n = len([f for f in os.listdir(photos)])
+    print(f"{n} photos, {rounds} rounds, medians of wall time; peak RSS is the max over rounds")
+    for name, (wall, rss) in med.items():
+        print(f"  {name:30s} {wall:7.3f} s  {rss:7.1f} MB")
+    print(f"speed-up, folder, no save:   {med['python folder'][0] / med['paddlex-rs folder'][0]:.2f}x over the Python baseline")
+    print(f"one photo with save:          {med['paddlex-rs one photo + save'][0] / med['python one photo'][0]:.2f} of the Python time")
+    print(f"folder with save:             {6.3 / med['paddlex-rs folder + save'][0]:.2f}x faster than PaddleX's 6.3 s reference (other machine)")
+
+
+if __name__ == "__main__":
+    main()
