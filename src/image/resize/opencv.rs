@@ -9,7 +9,7 @@
 //! a weight by one unit and changes output pixels.
 //!
 //! Facts reproduced here (all checked against `opencv-python` 4.10):
-//! * `dsize == ssize` is a plain copy (handled by the caller).
+//! * `dsize == ssize` is a plain copy.
 //! * The scale factors are `1.0 / (dst / src)` in double precision, not
 //!   `src / dst`; the two differ in the last bit for many sizes.
 //! * A LINEAR downscale by exactly 2 in both directions is computed by the
@@ -26,38 +26,48 @@ use crate::image::resize::Backend;
 const COEF_SCALE: f32 = 2048.0;
 
 /// Resizes `plan` with OpenCV's algorithm for `interp`.
-pub(super) fn resize(plan: &Plan<'_>, interp: Interpolation) -> Result<Vec<u8>, ResizeError> {
+pub(super) fn resize(
+    plan: &Plan<'_>,
+    interp: Interpolation,
+    dst: &mut [u8],
+) -> Result<(), ResizeError> {
     if plan.same_size() {
-        return Ok(plan.src.to_vec());
+        dst.copy_from_slice(plan.src);
+        return Ok(());
     }
     let sx = Scale::new(plan.sw, plan.dw);
     let sy = Scale::new(plan.sh, plan.dh);
     let area_fast = sx.is_integer() && sy.is_integer();
     match interp {
-        Interpolation::Nearest => Ok(nearest(plan, &sx, &sy)),
+        Interpolation::Nearest => nearest(plan, &sx, &sy, dst),
         // OpenCV swaps in the 2x2 box average here: for an exact halving the
         // bilinear weights are all 1/2, and the box average is both faster
         // and what cv2 actually returns.
-        Interpolation::Linear if area_fast && sx.int == 2 && sy.int == 2 => Ok(area_fast_2x2(plan)),
-        Interpolation::Linear => Ok(linear(plan, &sx, &sy, false)),
+        Interpolation::Linear if area_fast && sx.int == 2 && sy.int == 2 => {
+            area_fast_2x2(plan, dst)
+        }
+        Interpolation::Linear => linear(plan, &sx, &sy, false, dst),
         Interpolation::Area if sx.scale >= 1.0 && sy.scale >= 1.0 => {
             if area_fast {
-                Ok(area_fast_int(plan, sx.int, sy.int))
+                area_fast_int(plan, sx.int, sy.int, dst)
             } else {
-                Ok(area_general(plan, &sx, &sy))
+                area_general(plan, &sx, &sy, dst)
             }
         }
-        Interpolation::Area => Ok(linear(plan, &sx, &sy, true)),
-        Interpolation::Lanczos => Ok(lanczos4(plan, &sx, &sy)),
-        Interpolation::Bicubic => Err(interp.unsupported(
-            Backend::Cv2,
-            " yet: opencv-python computes 8-bit INTER_CUBIC with Intel IPP, whose \
+        Interpolation::Area => linear(plan, &sx, &sy, true, dst),
+        Interpolation::Lanczos => lanczos4(plan, &sx, &sy, dst),
+        Interpolation::Bicubic => {
+            return Err(interp.unsupported(
+                Backend::Cv2,
+                " yet: opencv-python computes 8-bit INTER_CUBIC with Intel IPP, whose \
              rounding cannot be reproduced exactly; use LINEAR, or backend pil",
-        )),
+            ))
+        }
         Interpolation::Box => {
-            Err(interp.unsupported(Backend::Cv2, ": OpenCV has no BOX filter (use AREA)"))
+            return Err(interp.unsupported(Backend::Cv2, ": OpenCV has no BOX filter (use AREA)"))
         }
     }
+    Ok(())
 }
 
 /// The scale factors OpenCV derives for one axis.
@@ -123,47 +133,54 @@ fn clamp_index(i: i64, len: usize) -> usize {
 // NEAREST
 
 /// `INTER_NEAREST`: `floor(d * scale)` in double, clamped to the last pixel.
-fn nearest(plan: &Plan<'_>, sx: &Scale, sy: &Scale) -> Vec<u8> {
+fn nearest(plan: &Plan<'_>, sx: &Scale, sy: &Scale, dst: &mut [u8]) {
     let xofs: Vec<usize> = (0..plan.dw)
-        .map(|dx| clamp_index((dx as f64 * sx.scale).floor() as i64, plan.sw) * CN)
+        .map(|dx| clamp_index((dx as f64 * sx.scale).floor() as i64, plan.sw))
         .collect();
-    let mut dst = plan.new_dst();
     let row_len = plan.dw * CN;
-    for_each_band(&mut dst, row_len, plan.dw * plan.dh, |y0, band| {
+    for_each_band(dst, row_len, plan.dw * plan.dh, |y0, band| {
         for (i, out) in band.chunks_exact_mut(row_len).enumerate() {
             let y = clamp_index(((y0 + i) as f64 * sy.scale).floor() as i64, plan.sh);
-            let src = plan.src_row(y);
-            for (o, &x) in out.chunks_exact_mut(CN).zip(&xofs) {
-                o.copy_from_slice(&src[x..x + CN]);
+            let (src, _) = plan.src_row(y).as_chunks::<CN>();
+            let (out, _) = out.as_chunks_mut::<CN>();
+            for (o, &x) in out.iter_mut().zip(&xofs) {
+                *o = src[x];
             }
         }
     });
-    dst
 }
 
 // ---------------------------------------------------------------------------
-// Separable fixed-point machinery shared by LINEAR and LANCZOS4.
+// Separable fixed-point machinery (LINEAR has a specialised driver below;
+// LANCZOS4 uses the generic one).
 
 /// One output column or row of a `K`-tap separable filter: the (already
-/// clamped) source indices and their 11-bit fixed-point weights.  For columns
-/// the indices are byte offsets into a row; for rows they are row numbers.
+/// clamped) source pixel or row indices and their 11-bit fixed-point weights.
 #[derive(Clone, Copy)]
 struct Taps<const K: usize> {
     idx: [usize; K],
     w: [i32; K],
 }
 
+/// The `K`-tap weighted sum for one output pixel (all three channels).
+#[inline(always)]
+fn hsum<const K: usize>(px: &[[u8; CN]], t: &Taps<K>) -> [i32; CN] {
+    let mut acc = [0i32; CN];
+    for (&i, &w) in t.idx.iter().zip(&t.w) {
+        let p = px[i];
+        for c in 0..CN {
+            acc[c] += i32::from(p[c]) * w;
+        }
+    }
+    acc
+}
+
 /// Horizontal pass: one source row to one `int` row of `dw * 3` values.
 fn hpass<const K: usize>(src: &[u8], taps: &[Taps<K>], out: &mut [i32]) {
-    for (o, t) in out.chunks_exact_mut(CN).zip(taps) {
-        let mut acc = [0i32; CN];
-        for k in 0..K {
-            let px = &src[t.idx[k]..t.idx[k] + CN];
-            for c in 0..CN {
-                acc[c] += i32::from(px[c]) * t.w[k];
-            }
-        }
-        o.copy_from_slice(&acc);
+    let (px, _) = src.as_chunks::<CN>();
+    let (out, _) = out.as_chunks_mut::<CN>();
+    for (o, t) in out.iter_mut().zip(taps) {
+        *o = hsum(px, t);
     }
 }
 
@@ -212,27 +229,27 @@ impl<const K: usize> RowCache<K> {
     }
 }
 
-/// Runs a separable resize: horizontal pass with `xtaps` into cached `int`
-/// rows, then `vert` combines the `K` rows named by each entry of `ytaps`.
+/// Runs a `K`-tap separable resize: each needed source row is resampled
+/// horizontally into a cached `int` row, then the `K` rows named by each
+/// entry of `ytaps` are combined by [`vert_fixed`].  Output rows are visited
+/// in order, so each source row is resampled once per band.
 fn separable<const K: usize>(
     plan: &Plan<'_>,
     xtaps: &[Taps<K>],
     ytaps: &[Taps<K>],
-    vert: fn(&[&[i32]; K], &[i32; K], &mut [u8]),
-) -> Vec<u8> {
+    dst: &mut [u8],
+) {
     let row_len = plan.dw * CN;
-    let mut dst = plan.new_dst();
     let work = row_len * plan.dh * K * 2;
-    for_each_band(&mut dst, row_len, work, |y0, band| {
+    for_each_band(dst, row_len, work, |y0, band| {
         let mut cache = RowCache::<K>::new(row_len);
         for (i, out) in band.chunks_exact_mut(row_len).enumerate() {
             let yt = &ytaps[y0 + i];
             let slots = cache.fetch(&yt.idx, |r, buf| hpass(plan.src_row(r), xtaps, buf));
             let rows: [&[i32]; K] = std::array::from_fn(|k| cache.rows[slots[k]].as_slice());
-            vert(&rows, &yt.w, out);
+            vert_fixed(&rows, &yt.w, out);
         }
     });
-    dst
 }
 
 // ---------------------------------------------------------------------------
@@ -240,7 +257,7 @@ fn separable<const K: usize>(
 
 /// `INTER_LINEAR`, or the bilinear emulation of `INTER_AREA` when
 /// `area_mode` is set.
-fn linear(plan: &Plan<'_>, sx: &Scale, sy: &Scale, area_mode: bool) -> Vec<u8> {
+fn linear(plan: &Plan<'_>, sx: &Scale, sy: &Scale, area_mode: bool, dst: &mut [u8]) {
     let pos = |s: &Scale, d| {
         if area_mode {
             s.area_pos(d)
@@ -261,11 +278,24 @@ fn linear(plan: &Plan<'_>, sx: &Scale, sy: &Scale, area_mode: bool) -> Vec<u8> {
                 x = plan.sw as i64 - 1;
                 f = 0.0;
             }
+            let w = [fixed_coef(1.0 - f), fixed_coef(f)];
             let x0 = x as usize;
-            let x1 = (x0 + 1).min(plan.sw - 1);
-            Taps {
-                idx: [x0 * CN, x1 * CN],
-                w: [fixed_coef(1.0 - f), fixed_coef(f)],
+            if x0 + 1 < plan.sw {
+                Taps {
+                    idx: [x0, x0 + 1],
+                    w,
+                }
+            } else if x0 > 0 {
+                // The last column has weights (2048, 0); express it as the
+                // pair (x0 - 1, x0) with weights (0, 2048), which gives the
+                // same integers, so every column reads two adjacent pixels.
+                Taps {
+                    idx: [x0 - 1, x0],
+                    w: [w[1], w[0]],
+                }
+            } else {
+                // A 1-pixel-wide source.
+                Taps { idx: [0, 0], w }
             }
         })
         .collect();
@@ -283,36 +313,162 @@ fn linear(plan: &Plan<'_>, sx: &Scale, sy: &Scale, area_mode: bool) -> Vec<u8> {
             }
         })
         .collect();
-    separable(plan, &xtaps, &ytaps, vert_linear)
+    let row_len = plan.dw * CN;
+    for_each_band(dst, row_len, row_len * plan.dh * 4, |y0, band| {
+        let mut cache = LinearRows::new(row_len);
+        for (i, out) in band.chunks_exact_mut(row_len).enumerate() {
+            let yt = &ytaps[y0 + i];
+            let [a, b] = cache.fetch(yt.idx, |r| plan.src_row(r), &xtaps);
+            vert_linear(&[&cache.rows[a], &cache.rows[b]], &yt.w, out);
+        }
+    });
 }
 
-/// OpenCV's `VResizeLinear` for 8-bit output: each row is pre-shifted by 4
-/// and multiplied with a 16-bit high-half product, so the rounding is not
-/// that of a plain `(sum + 2^21) >> 22`.
-fn vert_linear(rows: &[&[i32]; 2], b: &[i32; 2], out: &mut [u8]) {
-    let (b0, b1) = (b[0], b[1]);
-    for ((o, &s0), &s1) in out.iter_mut().zip(rows[0]).zip(rows[1]) {
-        let v = (((b0 * (s0 >> 4)) >> 16) + ((b1 * (s1 >> 4)) >> 16) + 2) >> 2;
-        *o = v.clamp(0, 255) as u8;
+/// The two horizontally resampled rows the LINEAR vertical pass reads,
+/// tagged with their source row numbers.
+struct LinearRows {
+    tags: [usize; 2],
+    rows: [Vec<u16>; 2],
+}
+
+impl LinearRows {
+    fn new(len: usize) -> Self {
+        LinearRows {
+            tags: [usize::MAX; 2],
+            rows: [vec![0; len], vec![0; len]],
+        }
     }
+
+    /// Returns the slots holding source rows `r[0]` and `r[1]` (equal or
+    /// adjacent), resampling the missing ones.  When both are missing, which
+    /// is the common case when downscaling, they are resampled together so
+    /// the column table is read once for two rows.
+    fn fetch<'s>(
+        &mut self,
+        r: [usize; 2],
+        src: impl Fn(usize) -> &'s [u8],
+        taps: &[Taps<2>],
+    ) -> [usize; 2] {
+        let find = |row: usize| self.tags.iter().position(|&t| t == row);
+        let slots = match (find(r[0]), find(r[1])) {
+            (Some(a), Some(b)) => return [a, b],
+            (Some(a), None) => [a, 1 - a],
+            (None, Some(b)) => [1 - b, b],
+            (None, None) if r[0] == r[1] => [0, 0],
+            (None, None) => {
+                let [ra, rb] = &mut self.rows;
+                hpass_linear2([src(r[0]), src(r[1])], taps, [ra, rb]);
+                self.tags = r;
+                return [0, 1];
+            }
+        };
+        for k in 0..2 {
+            if self.tags[slots[k]] != r[k] {
+                hpass_linear(src(r[k]), taps, &mut self.rows[slots[k]]);
+                self.tags[slots[k]] = r[k];
+            }
+        }
+        slots
+    }
+}
+
+/// Horizontal LINEAR pass.  The vertical LINEAR pass only ever uses each
+/// `int` value shifted right by 4 (which then fits in 16 bits), so the shift
+/// is done here and the rows are stored as `u16`: half the memory traffic,
+/// and the vertical pass becomes 16-bit SIMD-friendly like OpenCV's.
+fn hpass_linear(src: &[u8], taps: &[Taps<2>], out: &mut [u16]) {
+    let (out, _) = out.as_chunks_mut::<CN>();
+    if src.len() < 2 * CN {
+        // 1-pixel-wide source: both taps read pixel 0.
+        let (px, _) = src.as_chunks::<CN>();
+        for (o, t) in out.iter_mut().zip(taps) {
+            let acc = hsum(px, t);
+            *o = acc.map(|v| (v >> 4) as u16);
+        }
+        return;
+    }
+    for (o, t) in out.iter_mut().zip(taps) {
+        // The taps are adjacent pixels (see `linear`): one 6-byte window.
+        let i = t.idx[0] * CN;
+        let p = &src[i..i + 2 * CN];
+        let (w0, w1) = (t.w[0], t.w[1]);
+        for c in 0..CN {
+            let v = i32::from(p[c]) * w0 + i32::from(p[c + CN]) * w1;
+            o[c] = (v >> 4) as u16;
+        }
+    }
+}
+
+/// [`hpass_linear`] for two source rows sharing the column table (both rows
+/// at least 2 pixels wide).
+fn hpass_linear2(src: [&[u8]; 2], taps: &[Taps<2>], out: [&mut [u16]; 2]) {
+    if src[0].len() < 2 * CN {
+        let [o0, o1] = out;
+        hpass_linear(src[0], taps, o0);
+        hpass_linear(src[1], taps, o1);
+        return;
+    }
+    let [o0, o1] = out;
+    let (o0, _) = o0.as_chunks_mut::<CN>();
+    let (o1, _) = o1.as_chunks_mut::<CN>();
+    for ((a, b), t) in o0.iter_mut().zip(o1.iter_mut()).zip(taps) {
+        let i = t.idx[0] * CN;
+        let (p, q) = (&src[0][i..i + 2 * CN], &src[1][i..i + 2 * CN]);
+        let (w0, w1) = (t.w[0], t.w[1]);
+        for c in 0..CN {
+            a[c] = ((i32::from(p[c]) * w0 + i32::from(p[c + CN]) * w1) >> 4) as u16;
+            b[c] = ((i32::from(q[c]) * w0 + i32::from(q[c + CN]) * w1) >> 4) as u16;
+        }
+    }
+}
+
+/// OpenCV's `VResizeLinear` for 8-bit output: each pre-shifted row value is
+/// multiplied by its 11-bit weight keeping only the high 16 bits of the
+/// product, so the rounding is not that of a plain `(sum + 2^21) >> 22`.
+fn vert_linear(rows: &[&[u16]; 2], b: &[i32; 2], out: &mut [u8]) {
+    // Weights are in 0..=2048, so they fit in 16 bits as in OpenCV.
+    let (b0, b1) = (b[0] as u16, b[1] as u16);
+    // Fixed-size blocks let LLVM vectorise the 16-bit high products.
+    const L: usize = 16;
+    let (o_blocks, o_rest) = out.as_chunks_mut::<L>();
+    let (r0_blocks, r0_rest) = rows[0].as_chunks::<L>();
+    let (r1_blocks, r1_rest) = rows[1].as_chunks::<L>();
+    for ((o, s0), s1) in o_blocks.iter_mut().zip(r0_blocks).zip(r1_blocks) {
+        for j in 0..L {
+            o[j] = vert_linear_px(s0[j], s1[j], b0, b1);
+        }
+    }
+    for ((o, &s0), &s1) in o_rest.iter_mut().zip(r0_rest).zip(r1_rest) {
+        *o = vert_linear_px(s0, s1, b0, b1);
+    }
+}
+
+/// One output value of [`vert_linear`].  Every operand is non-negative
+/// (pixels and weights are), so the signed 16-bit high product OpenCV uses
+/// equals the unsigned one, which LLVM reliably maps onto `pmulhuw`.
+#[inline(always)]
+fn vert_linear_px(s0: u16, s1: u16, b0: u16, b1: u16) -> u8 {
+    let p0 = ((u32::from(s0) * u32::from(b0)) >> 16) as u16;
+    let p1 = ((u32::from(s1) * u32::from(b1)) >> 16) as u16;
+    ((p0 + p1 + 2) >> 2).min(255) as u8
 }
 
 // ---------------------------------------------------------------------------
 // LANCZOS4
 
 /// `INTER_LANCZOS4`: 8x8 taps, borders replicated, integer vertical pass.
-fn lanczos4(plan: &Plan<'_>, sx: &Scale, sy: &Scale) -> Vec<u8> {
-    let taps = |s: &Scale, d: usize, len: usize, stride: usize| {
+fn lanczos4(plan: &Plan<'_>, sx: &Scale, sy: &Scale, dst: &mut [u8]) {
+    let taps = |s: &Scale, d: usize, len: usize| {
         let (i, f) = s.centre_pos(d);
         let w = lanczos4_weights(f);
         Taps {
-            idx: std::array::from_fn(|k| clamp_index(i - 3 + k as i64, len) * stride),
+            idx: std::array::from_fn(|k| clamp_index(i - 3 + k as i64, len)),
             w: std::array::from_fn(|k| fixed_coef(w[k])),
         }
     };
-    let xtaps: Vec<Taps<8>> = (0..plan.dw).map(|dx| taps(sx, dx, plan.sw, CN)).collect();
-    let ytaps: Vec<Taps<8>> = (0..plan.dh).map(|dy| taps(sy, dy, plan.sh, 1)).collect();
-    separable(plan, &xtaps, &ytaps, vert_fixed::<8>)
+    let xtaps: Vec<Taps<8>> = (0..plan.dw).map(|dx| taps(sx, dx, plan.sw)).collect();
+    let ytaps: Vec<Taps<8>> = (0..plan.dh).map(|dy| taps(sy, dy, plan.sh)).collect();
+    separable(plan, &xtaps, &ytaps, dst);
 }
 
 /// OpenCV's `interpolateLanczos4`: the 8 weights for fraction `x`, built from
@@ -372,39 +528,39 @@ fn vert_fixed<const K: usize>(rows: &[&[i32]; K], b: &[i32; K], out: &mut [u8]) 
 
 /// The 2x2 box average `(a + b + c + d + 2) >> 2` (OpenCV's
 /// `ResizeAreaFastVec` fast mode).
-fn area_fast_2x2(plan: &Plan<'_>) -> Vec<u8> {
+fn area_fast_2x2(plan: &Plan<'_>, dst: &mut [u8]) {
     let row_len = plan.dw * CN;
-    let mut dst = plan.new_dst();
-    for_each_band(&mut dst, row_len, row_len * plan.dh * 4, |y0, band| {
+    for_each_band(dst, row_len, row_len * plan.dh * 4, |y0, band| {
         for (i, out) in band.chunks_exact_mut(row_len).enumerate() {
             let y = (y0 + i) * 2;
-            let (r0, r1) = (plan.src_row(y), plan.src_row(y + 1));
-            for (x, o) in out.iter_mut().enumerate() {
-                // Output element x (pixel x/3, channel x%3) reads source
-                // pixels 2*(x/3) and 2*(x/3)+1 of the same channel.
-                let s = (x / CN) * 2 * CN + x % CN;
-                let sum = u32::from(r0[s])
-                    + u32::from(r0[s + CN])
-                    + u32::from(r1[s])
-                    + u32::from(r1[s + CN]);
-                *o = ((sum + 2) >> 2) as u8;
+            // Each output pixel covers a pair of source pixels (6 bytes) in
+            // each of the two rows.
+            let (r0, _) = plan.src_row(y).as_chunks::<{ 2 * CN }>();
+            let (r1, _) = plan.src_row(y + 1).as_chunks::<{ 2 * CN }>();
+            let (out, _) = out.as_chunks_mut::<CN>();
+            for ((o, a), b) in out.iter_mut().zip(r0).zip(r1) {
+                for c in 0..CN {
+                    let sum = u16::from(a[c])
+                        + u16::from(a[c + CN])
+                        + u16::from(b[c])
+                        + u16::from(b[c + CN]);
+                    o[c] = ((sum + 2) >> 2) as u8;
+                }
             }
         }
     });
-    dst
 }
 
 /// Integer downscale by `ix` x `iy` (not both 2): the box sum times the
 /// float `1/area`, rounded half-to-even like `saturate_cast<uchar>(float)`.
-fn area_fast_int(plan: &Plan<'_>, ix: usize, iy: usize) -> Vec<u8> {
+fn area_fast_int(plan: &Plan<'_>, ix: usize, iy: usize, dst: &mut [u8]) {
     if ix == 2 && iy == 2 {
-        return area_fast_2x2(plan);
+        return area_fast_2x2(plan, dst);
     }
     let scale = 1.0f32 / (ix * iy) as f32;
     let row_len = plan.dw * CN;
-    let mut dst = plan.new_dst();
     let work = plan.sw * plan.sh * CN;
-    for_each_band(&mut dst, row_len, work, |y0, band| {
+    for_each_band(dst, row_len, work, |y0, band| {
         let mut sums = vec![0u32; row_len];
         for (i, out) in band.chunks_exact_mut(row_len).enumerate() {
             sums.fill(0);
@@ -424,7 +580,6 @@ fn area_fast_int(plan: &Plan<'_>, ix: usize, iy: usize) -> Vec<u8> {
             }
         }
     });
-    dst
 }
 
 /// One contribution of a source pixel (or row) to an output pixel (or row)
@@ -475,13 +630,12 @@ fn area_tab(src_len: usize, dst_len: usize, scale: f64) -> Vec<Vec<AreaTap>> {
 /// `float` accumulators.  Each source row is first reduced horizontally into
 /// `buf` (contributions added in table order), then rows are accumulated as
 /// `sum += beta * buf`; the float operation order is kept identical.
-fn area_general(plan: &Plan<'_>, sx: &Scale, sy: &Scale) -> Vec<u8> {
+fn area_general(plan: &Plan<'_>, sx: &Scale, sy: &Scale, dst: &mut [u8]) {
     let xtab = area_tab(plan.sw, plan.dw, sx.scale);
     let ytab = area_tab(plan.sh, plan.dh, sy.scale);
     let row_len = plan.dw * CN;
-    let mut dst = plan.new_dst();
     let work = plan.sw * plan.sh * CN * 2;
-    for_each_band(&mut dst, row_len, work, |y0, band| {
+    for_each_band(dst, row_len, work, |y0, band| {
         let mut buf = vec![0f32; row_len];
         let mut sum = vec![0f32; row_len];
         for (i, out) in band.chunks_exact_mut(row_len).enumerate() {
@@ -497,7 +651,6 @@ fn area_general(plan: &Plan<'_>, sx: &Scale, sy: &Scale) -> Vec<u8> {
             }
         }
     });
-    dst
 }
 
 /// Horizontal AREA reduction of one source row into `buf`.

@@ -1,13 +1,17 @@
-//! Reproduction of Pillow's `Image.resize` on RGB images.
+//! Reproduction of Pillow's `Image.resize` on RGB images (Pillow 13).
 //!
 //! Pillow resamples with a separable convolution (`libImaging/Resample.c`):
 //! for every output column it evaluates the filter in double precision over
 //! the source pixels under the (scaled) filter support, normalises the
-//! weights to sum to 1, and converts them to 22-bit fixed point.  The
-//! horizontal pass runs first and stores 8-bit pixels; the vertical pass
-//! reads those.  A pass whose size does not change is skipped entirely,
-//! which matters: running an identity pass would not be a no-op for filters
-//! wider than one pixel.
+//! weights to sum to 1, and converts them to 22-bit fixed point.  Each pass
+//! stores 8-bit pixels, so the result depends on the pass order:
+//! * a pass whose size does not change is skipped entirely (running it would
+//!   not be a no-op for filters wider than one pixel);
+//! * the horizontal pass runs first, except that since Pillow 13 the
+//!   vertical pass runs first when the height shrinks by more than twice as
+//!   many pixels as the width (see [`vertical_first`]).  Older Pillow
+//!   versions always run the horizontal pass first, so for those sizes their
+//!   output can differ by a unit from Pillow 13's.
 //!
 //! NEAREST does not use the convolution at all but Pillow's affine "scale"
 //! transform, whose source coordinate is accumulated step by step in double
@@ -22,12 +26,20 @@ const PRECISION_BITS: u32 = 22;
 const HALF: i32 = 1 << (PRECISION_BITS - 1);
 
 /// Resizes `plan` with Pillow's algorithm for `interp`.
-pub(super) fn resize(plan: &Plan<'_>, interp: Interpolation) -> Result<Vec<u8>, ResizeError> {
+pub(super) fn resize(
+    plan: &Plan<'_>,
+    interp: Interpolation,
+    dst: &mut [u8],
+) -> Result<(), ResizeError> {
     if plan.same_size() {
-        return Ok(plan.src.to_vec());
+        dst.copy_from_slice(plan.src);
+        return Ok(());
     }
     let filter = match interp {
-        Interpolation::Nearest => return Ok(nearest(plan)),
+        Interpolation::Nearest => {
+            nearest(plan, dst);
+            return Ok(());
+        }
         Interpolation::Linear => Filter::Bilinear,
         Interpolation::Bicubic => Filter::Bicubic,
         Interpolation::Box => Filter::Box,
@@ -36,7 +48,8 @@ pub(super) fn resize(plan: &Plan<'_>, interp: Interpolation) -> Result<Vec<u8>, 
             return Err(interp.unsupported(Backend::Pil, ": Pillow has no AREA filter (use BOX)"))
         }
     };
-    Ok(convolve(plan, filter))
+    convolve(plan, filter, dst);
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -71,12 +84,11 @@ fn nearest_axis(src_len: usize, dst_len: usize) -> Vec<Option<usize>> {
 }
 
 /// `Image.resize(size, NEAREST)`.
-fn nearest(plan: &Plan<'_>) -> Vec<u8> {
+fn nearest(plan: &Plan<'_>, dst: &mut [u8]) {
     let xs = nearest_axis(plan.sw, plan.dw);
     let ys = nearest_axis(plan.sh, plan.dh);
     let row_len = plan.dw * CN;
-    let mut dst = plan.new_dst();
-    for_each_band(&mut dst, row_len, plan.dw * plan.dh, |y0, band| {
+    for_each_band(dst, row_len, plan.dw * plan.dh, |y0, band| {
         for (i, out) in band.chunks_exact_mut(row_len).enumerate() {
             let Some(y) = ys[y0 + i] else { continue };
             let src = plan.src_row(y);
@@ -87,7 +99,6 @@ fn nearest(plan: &Plan<'_>) -> Vec<u8> {
             }
         }
     });
-    dst
 }
 
 // ---------------------------------------------------------------------------
@@ -238,37 +249,57 @@ fn clip8(v: i32) -> u8 {
     (v >> PRECISION_BITS).clamp(0, 255) as u8
 }
 
-/// The two-pass convolution resize, skipping a pass whose size is unchanged.
-fn convolve(plan: &Plan<'_>, filter: Filter) -> Vec<u8> {
+/// The two-pass convolution resize into `dst`, skipping a pass whose size
+/// is unchanged.
+fn convolve(plan: &Plan<'_>, filter: Filter, dst: &mut [u8]) {
     let need_h = plan.dw != plan.sw;
     let need_v = plan.dh != plan.sh;
     let vert = Coeffs::new(plan.sh, plan.dh, filter);
     if !need_h {
-        return vertical_pass(plan.src, plan.sw, 0, &vert, plan.dh);
+        vertical_pass(plan.src, plan.sw, 0, &vert, dst);
+        return;
     }
     let horiz = Coeffs::new(plan.sw, plan.dw, filter);
-    // Only the source rows the vertical pass will read are resampled.
-    let (first, last) = if need_v { vert.span() } else { (0, plan.sh) };
-    let tmp = horizontal_pass(plan, &horiz, first, last);
     if !need_v {
-        return tmp;
+        horizontal_pass(plan.src, plan.sw, 0, &horiz, dst);
+        return;
     }
-    vertical_pass(&tmp, plan.dw, first, &vert, plan.dh)
+    if vertical_first(plan) {
+        let mut tmp = vec![0u8; plan.sw * plan.dh * CN];
+        vertical_pass(plan.src, plan.sw, 0, &vert, &mut tmp);
+        horizontal_pass(&tmp, plan.sw, 0, &horiz, dst);
+        return;
+    }
+    // Only the source rows the vertical pass will read are resampled.
+    let (first, last) = vert.span();
+    let mut tmp = vec![0u8; (last - first) * plan.dw * CN];
+    horizontal_pass(plan.src, plan.sw, first, &horiz, &mut tmp);
+    vertical_pass(&tmp, plan.dw, first, &vert, dst);
 }
 
-/// Resamples source rows `first..last` horizontally into an 8-bit buffer of
-/// `dw` pixels per row.
-fn horizontal_pass(plan: &Plan<'_>, c: &Coeffs, first: usize, last: usize) -> Vec<u8> {
-    let row_len = plan.dw * CN;
-    let rows = last.saturating_sub(first);
-    let mut tmp = vec![0u8; rows * row_len];
-    let work = rows * row_len * c.ksize;
-    for_each_band(&mut tmp, row_len, work, |y0, band| {
-        for (i, out) in band.chunks_exact_mut(row_len).enumerate() {
-            horizontal_row(plan.src_row(first + y0 + i), c, out);
+/// Pass order of Pillow >= 13 (python-pillow/Pillow#9549): the vertical
+/// pass runs first when the height loses more than twice as many pixels as
+/// the width does.  The order changes the 8-bit intermediate image and hence
+/// the rounding of the result, so it has to be mirrored exactly; note that
+/// the rule compares pixel differences, not scale ratios.
+fn vertical_first(plan: &Plan<'_>) -> bool {
+    let (sw, sh) = (plan.sw as i64, plan.sh as i64);
+    let (dw, dh) = (plan.dw as i64, plan.dh as i64);
+    sh - dh > 0 && sh - dh > (sw - dw) * 2
+}
+
+/// Resamples `img` (rows of `in_w` pixels) horizontally into `out`, whose
+/// rows are those of `img` starting at row `first`.
+fn horizontal_pass(img: &[u8], in_w: usize, first: usize, c: &Coeffs, out: &mut [u8]) {
+    let in_len = in_w * CN;
+    let out_len = c.bounds.len() * CN;
+    let work = out.len() * c.ksize;
+    for_each_band(out, out_len, work, |y0, band| {
+        for (i, row) in band.chunks_exact_mut(out_len).enumerate() {
+            let y = first + y0 + i;
+            horizontal_row(&img[y * in_len..(y + 1) * in_len], c, row);
         }
     });
-    tmp
 }
 
 /// One row of the horizontal pass.
@@ -289,14 +320,13 @@ fn horizontal_row(src: &[u8], c: &Coeffs, out: &mut [u8]) {
 }
 
 /// Resamples `img` (rows of `width` pixels, whose first row is source row
-/// `first`) vertically to `dh` rows.
-fn vertical_pass(img: &[u8], width: usize, first: usize, c: &Coeffs, dh: usize) -> Vec<u8> {
+/// `first`) vertically into `out`.
+fn vertical_pass(img: &[u8], width: usize, first: usize, c: &Coeffs, out: &mut [u8]) {
     let row_len = width * CN;
-    let mut dst = vec![0u8; dh * row_len];
-    let work = dh * row_len * c.ksize;
-    for_each_band(&mut dst, row_len, work, |y0, band| {
+    let work = out.len() * c.ksize;
+    for_each_band(out, row_len, work, |y0, band| {
         let mut acc = vec![0i32; row_len];
-        for (i, out) in band.chunks_exact_mut(row_len).enumerate() {
+        for (i, dst_row) in band.chunks_exact_mut(row_len).enumerate() {
             let (start, k) = c.taps(y0 + i);
             acc.fill(HALF);
             for (j, &w) in k.iter().enumerate() {
@@ -307,10 +337,9 @@ fn vertical_pass(img: &[u8], width: usize, first: usize, c: &Coeffs, dh: usize) 
                     *a += i32::from(p) * w;
                 }
             }
-            for (o, &a) in out.iter_mut().zip(&acc) {
+            for (o, &a) in dst_row.iter_mut().zip(&acc) {
                 *o = clip8(a);
             }
         }
     });
-    dst
 }
