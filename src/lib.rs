@@ -1,3 +1,23 @@
-//! paddlex-rs: PaddleX's `image_classification` pipeline as a native library and CLI.
+//! paddlex-rs: PaddleX's `image_classification` pipeline as a native library
+//! and CLI. The data flow, module by module:
+//! [`input`] → [`image::decode`] → [`image::preprocess`] → [`runtime`] →
+//! [`postprocess`] → [`result`] / [`visualize`] / [`output`], tied together
+//! by [`pipeline`] and driven by [`commands`].
 
+pub mod app;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod exit_codes;
 pub mod image;
+pub mod input;
+pub mod log;
+pub mod model;
+pub mod output;
+pub mod pipeline;
+pub mod postprocess;
+pub mod provision;
+pub mod report;
+pub mod result;
+pub mod runtime;
+pub mod visualize;
