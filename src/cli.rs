@@ -167,7 +167,9 @@ impl Command {
             )));
         }
         if raw.skip_existing && raw.save_path.is_none() {
-            return Err(CliError::Usage("argument --skip_existing: needs --save_path".into()));
+            return Err(CliError::Usage(
+                "argument --skip_existing: needs --save_path".into(),
+            ));
         }
         let shard = raw.shard.as_deref().map(parse_shard).transpose()?;
         Ok(Command::Predict(PredictArgs {
@@ -185,9 +187,16 @@ impl Command {
 
 /// `K/N` with 0 <= K < N.
 fn parse_shard(text: &str) -> Result<(usize, usize), CliError> {
-    let bad = || CliError::Usage(format!("argument --shard: expected K/N with 0 <= K < N, got `{text}`"));
+    let bad = || {
+        CliError::Usage(format!(
+            "argument --shard: expected K/N with 0 <= K < N, got `{text}`"
+        ))
+    };
     let (k, n) = text.split_once('/').ok_or_else(bad)?;
-    let (k, n) = (k.trim().parse::<usize>().map_err(|_| bad())?, n.trim().parse::<usize>().map_err(|_| bad())?);
+    let (k, n) = (
+        k.trim().parse::<usize>().map_err(|_| bad())?,
+        n.trim().parse::<usize>().map_err(|_| bad())?,
+    );
     if n == 0 || k >= n {
         return Err(bad());
     }
@@ -240,15 +249,44 @@ mod tests {
 
     #[test]
     fn batch_flags() {
-        let Command::Predict(p) = parse(&["--pipeline", "p", "--input", "a.jpg", "b/", "-", "--input", "c.png", "--format", "csv", "--shard", "1/4", "--save_path", "o", "--skip_existing"]).unwrap() else {
+        let Command::Predict(p) = parse(&[
+            "--pipeline",
+            "p",
+            "--input",
+            "a.jpg",
+            "b/",
+            "-",
+            "--input",
+            "c.png",
+            "--format",
+            "csv",
+            "--shard",
+            "1/4",
+            "--save_path",
+            "o",
+            "--skip_existing",
+        ])
+        .unwrap() else {
             panic!("predict expected")
         };
         assert_eq!(p.inputs, ["a.jpg", "b/", "-", "c.png"]);
-        assert_eq!((p.format, p.shard, p.skip_existing), (Format::Csv, Some((1, 4)), true));
+        assert_eq!(
+            (p.format, p.shard, p.skip_existing),
+            (Format::Csv, Some((1, 4)), true)
+        );
         for bad in ["4/4", "1", "a/2", "0/0"] {
-            assert!(matches!(parse(&["--pipeline", "p", "--shard", bad]), Err(CliError::Usage(_))), "{bad}");
+            assert!(
+                matches!(
+                    parse(&["--pipeline", "p", "--shard", bad]),
+                    Err(CliError::Usage(_))
+                ),
+                "{bad}"
+            );
         }
-        assert!(matches!(parse(&["--pipeline", "p", "--skip_existing"]), Err(CliError::Usage(_))));
+        assert!(matches!(
+            parse(&["--pipeline", "p", "--skip_existing"]),
+            Err(CliError::Usage(_))
+        ));
     }
 
     #[test]

@@ -75,7 +75,13 @@ impl Pipeline {
     /// runs inference, and the caller's thread gets the outcomes through
     /// `sink` (printing, encoding and saving happen there). Bounded queues
     /// between the stages keep memory flat however many units there are.
-    pub fn run(&mut self, units: &[Unit], k: usize, keep_images: bool, mut sink: impl FnMut(Vec<Outcome>)) {
+    pub fn run(
+        &mut self,
+        units: &[Unit],
+        k: usize,
+        keep_images: bool,
+        mut sink: impl FnMut(Vec<Outcome>),
+    ) {
         let batch_size = self.batch_size;
         let pre = &self.pre;
         let (prepared_tx, prepared_rx) = mpsc::sync_channel::<Vec<Prepared<'_>>>(QUEUE_BATCHES);
@@ -83,7 +89,10 @@ impl Pipeline {
         std::thread::scope(|scope| {
             scope.spawn(move || {
                 for chunk in units.chunks(batch_size) {
-                    let batch: Vec<Prepared<'_>> = chunk.par_iter().map(|unit| prepare(pre, unit, keep_images)).collect();
+                    let batch: Vec<Prepared<'_>> = chunk
+                        .par_iter()
+                        .map(|unit| prepare(pre, unit, keep_images))
+                        .collect();
                     if prepared_tx.send(batch).is_err() {
                         break;
                     }
@@ -91,7 +100,12 @@ impl Pipeline {
             });
             let classifier = &mut self.classifier;
             let labels = self.labels.as_deref();
-            let mut shapes = BatchShapes { batch_size, batches_run: 0, pad: pre.fixed_size().is_some(), chw: pre.chw };
+            let mut shapes = BatchShapes {
+                batch_size,
+                batches_run: 0,
+                pad: pre.fixed_size().is_some(),
+                chw: pre.chw,
+            };
             scope.spawn(move || {
                 for batch in prepared_rx {
                     let outcomes = infer_batch(classifier, &mut shapes, labels, batch, k);
@@ -140,12 +154,19 @@ fn infer_batch(
     k: usize,
 ) -> Vec<Outcome> {
     let ready: Vec<&Ready> = batch.iter().filter_map(|p| p.as_ref().ok()).collect();
-    let mut rows = if ready.is_empty() { Vec::new() } else { infer_rows(classifier, shapes, &ready) }.into_iter();
+    let mut rows = if ready.is_empty() {
+        Vec::new()
+    } else {
+        infer_rows(classifier, shapes, &ready)
+    }
+    .into_iter();
     batch
         .into_iter()
         .map(|entry| match entry {
             Ok(r) => {
-                let row = rows.next().unwrap_or_else(|| Err("no inference result".into()));
+                let row = rows
+                    .next()
+                    .unwrap_or_else(|| Err("no inference result".into()));
                 let (input_path, page_index) = (r.input_path.clone(), r.page_index);
                 Outcome {
                     result: row.map(|row| (classify_row(&r, &row, k, labels), r.image)),
@@ -163,7 +184,11 @@ fn infer_batch(
 }
 
 /// One probability row per ready entry (or the error, for each of them).
-fn infer_rows(classifier: &mut Classifier, shapes: &mut BatchShapes, ready: &[&Ready]) -> Vec<Result<Vec<f32>, String>> {
+fn infer_rows(
+    classifier: &mut Classifier,
+    shapes: &mut BatchShapes,
+    ready: &[&Ready],
+) -> Vec<Result<Vec<f32>, String>> {
     let same_size = ready.iter().all(|p| p.size == ready[0].size);
     let rows = if same_size {
         run_batch(classifier, shapes, ready)
@@ -185,7 +210,11 @@ fn infer_rows(classifier: &mut Classifier, shapes: &mut BatchShapes, ready: &[&R
 /// Stacks `batch` into one tensor and runs it. After the first batch, a
 /// short last batch is padded to the batch size so the runtime sees one
 /// input shape per run (varying shapes grow its memory arena).
-fn run_batch(classifier: &mut Classifier, shapes: &BatchShapes, batch: &[&Ready]) -> Result<Vec<Vec<f32>>, RuntimeError> {
+fn run_batch(
+    classifier: &mut Classifier,
+    shapes: &BatchShapes,
+    batch: &[&Ready],
+) -> Result<Vec<Vec<f32>>, RuntimeError> {
     let (w, h) = batch[0].size;
     let per_image = batch[0].tensor.len();
     let padded = if shapes.pad && shapes.batches_run > 0 && batch.len() < shapes.batch_size {

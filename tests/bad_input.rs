@@ -45,7 +45,10 @@ fn a_folder_with_bad_files_still_processes_the_good_ones() {
         err.contains("Error: imgs/c_truncated.png: cannot decode the image"),
         "{err}"
     );
-    assert!(err.contains("Done: 5 processed, 3 failed, 0 skipped in "), "{err}");
+    assert!(
+        err.contains("Done: 5 processed, 3 failed, 0 skipped in "),
+        "{err}"
+    );
     for stem in ["doc_0", "doc_90"] {
         assert!(dir.path().join(format!("out/{stem}_res.json")).is_file());
         assert!(dir.path().join(format!("out/{stem}_res.png")).is_file());

@@ -14,7 +14,12 @@ fn setup(photos: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
     (dir, yaml)
 }
 
-fn run(dir: &std::path::Path, yaml: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Output {
+fn run(
+    dir: &std::path::Path,
+    yaml: &std::path::Path,
+    args: &[&str],
+    stdin: &str,
+) -> std::process::Output {
     paddlex()
         .current_dir(dir)
         .args(["--pipeline", yaml.to_str().unwrap()])
@@ -28,10 +33,25 @@ fn run(dir: &std::path::Path, yaml: &std::path::Path, args: &[&str], stdin: &str
 fn jsonl_has_one_line_per_input_in_order_with_failures_inline() {
     let (dir, yaml) = setup(&["doc_0.png", "doc_90.png"]);
     std::fs::write(dir.path().join("imgs/bad.png"), b"garbage").unwrap();
-    let out = run(dir.path(), &yaml, &["--input", "imgs/doc_90.png", "imgs/bad.png", "imgs/doc_0.png", "--format", "jsonl"], "");
+    let out = run(
+        dir.path(),
+        &yaml,
+        &[
+            "--input",
+            "imgs/doc_90.png",
+            "imgs/bad.png",
+            "imgs/doc_0.png",
+            "--format",
+            "jsonl",
+        ],
+        "",
+    );
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8(out.stdout.clone()).unwrap();
-    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 3, "{stdout}");
     assert_eq!(lines[0]["input_path"], "imgs/doc_90.png");
     assert_eq!(lines[0]["label_names"], serde_json::json!(["270", "90"]));
@@ -41,18 +61,48 @@ fn jsonl_has_one_line_per_input_in_order_with_failures_inline() {
     assert_eq!(lines[2]["class_ids"], serde_json::json!([0, 2]));
     assert!((lines[2]["scores"][0].as_f64().unwrap() - 0.92543).abs() < 1e-4);
     let err = stderr_of(&out);
-    assert!(!err.contains("{'res'"), "no PaddleX lines in jsonl mode: {err}");
-    assert!(err.contains("Done: 3 processed, 1 failed, 0 skipped"), "{err}");
+    assert!(
+        !err.contains("{'res'"),
+        "no PaddleX lines in jsonl mode: {err}"
+    );
+    assert!(
+        err.contains("Done: 3 processed, 1 failed, 0 skipped"),
+        "{err}"
+    );
 }
 
 #[test]
 fn csv_rows_follow_rfc4180_with_a_failing_input() {
     let (dir, yaml) = setup(&["doc_180.png"]);
-    let out = run(dir.path(), &yaml, &["--input", "imgs/doc_180.png", "imgs/missing.png", "--format", "csv"], "");
+    let out = run(
+        dir.path(),
+        &yaml,
+        &[
+            "--input",
+            "imgs/doc_180.png",
+            "imgs/missing.png",
+            "--format",
+            "csv",
+        ],
+        "",
+    );
     assert_eq!(out.status.code(), Some(1));
     let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(header, ["input_path", "page_index", "class_id_1", "label_1", "score_1", "class_id_2", "label_2", "score_2", "error"]);
+    assert_eq!(
+        header,
+        [
+            "input_path",
+            "page_index",
+            "class_id_1",
+            "label_1",
+            "score_1",
+            "class_id_2",
+            "label_2",
+            "score_2",
+            "error"
+        ]
+    );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 2);
     assert_eq!(&rows[0][0], "imgs/doc_180.png");
@@ -67,23 +117,54 @@ fn csv_rows_follow_rfc4180_with_a_failing_input() {
 #[test]
 fn stdin_lists_and_several_inputs_combine_in_order() {
     let (dir, yaml) = setup(&["doc_0.png", "doc_90.png", "doc_180.png"]);
-    let out = run(dir.path(), &yaml, &["--input", "imgs/doc_180.png", "-", "--format", "jsonl"], "imgs/doc_0.png\n\nimgs/doc_90.png\n");
+    let out = run(
+        dir.path(),
+        &yaml,
+        &["--input", "imgs/doc_180.png", "-", "--format", "jsonl"],
+        "imgs/doc_0.png\n\nimgs/doc_90.png\n",
+    );
     assert!(out.status.success(), "{}", stderr_of(&out));
     let paths: Vec<String> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["input_path"].as_str().unwrap().to_string())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["input_path"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
-    assert_eq!(paths, ["imgs/doc_180.png", "imgs/doc_0.png", "imgs/doc_90.png"]);
+    assert_eq!(
+        paths,
+        ["imgs/doc_180.png", "imgs/doc_0.png", "imgs/doc_90.png"]
+    );
 }
 
 #[test]
 fn shards_partition_a_folder_with_no_overlap_and_no_gap() {
-    let photos = ["doc_0.png", "doc_90.png", "doc_180.png", "doc_270.png", "chelsea.png"];
+    let photos = [
+        "doc_0.png",
+        "doc_90.png",
+        "doc_180.png",
+        "doc_270.png",
+        "chelsea.png",
+    ];
     let (dir, yaml) = setup(&photos);
     let mut seen = Vec::new();
     for k in 0..3 {
-        let out = run(dir.path(), &yaml, &["--input", "imgs", "--format", "jsonl", "--shard", &format!("{k}/3")], "");
+        let out = run(
+            dir.path(),
+            &yaml,
+            &[
+                "--input",
+                "imgs",
+                "--format",
+                "jsonl",
+                "--shard",
+                &format!("{k}/3"),
+            ],
+            "",
+        );
         assert!(out.status.success());
         for line in String::from_utf8(out.stdout).unwrap().lines() {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -98,27 +179,54 @@ fn shards_partition_a_folder_with_no_overlap_and_no_gap() {
 #[test]
 fn skip_existing_resumes_a_partial_run() {
     let (dir, yaml) = setup(&["doc_0.png", "doc_90.png", "doc_180.png"]);
-    let first = run(dir.path(), &yaml, &["--input", "imgs/doc_0.png", "--save_path", "out"], "");
+    let first = run(
+        dir.path(),
+        &yaml,
+        &["--input", "imgs/doc_0.png", "--save_path", "out"],
+        "",
+    );
     assert!(first.status.success());
-    let before = std::fs::metadata(dir.path().join("out/doc_0_res.json")).unwrap().modified().unwrap();
-    let second = run(dir.path(), &yaml, &["--input", "imgs", "--save_path", "out", "--skip_existing"], "");
+    let before = std::fs::metadata(dir.path().join("out/doc_0_res.json"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let second = run(
+        dir.path(),
+        &yaml,
+        &["--input", "imgs", "--save_path", "out", "--skip_existing"],
+        "",
+    );
     assert!(second.status.success());
     let err = stderr_of(&second);
-    assert!(err.contains("Done: 2 processed, 0 failed, 1 skipped"), "{err}");
+    assert!(
+        err.contains("Done: 2 processed, 0 failed, 1 skipped"),
+        "{err}"
+    );
     assert!(!err.contains("'input_path': 'imgs/doc_0.png'"), "{err}");
     for stem in ["doc_0", "doc_90", "doc_180"] {
         assert!(dir.path().join(format!("out/{stem}_res.json")).is_file());
     }
-    let after = std::fs::metadata(dir.path().join("out/doc_0_res.json")).unwrap().modified().unwrap();
+    let after = std::fs::metadata(dir.path().join("out/doc_0_res.json"))
+        .unwrap()
+        .modified()
+        .unwrap();
     assert_eq!(before, after, "the existing result is left alone");
 }
 
 #[test]
 fn pdf_pages_are_classified_with_their_page_index() {
     let (dir, yaml) = setup(&[]);
-    let pages = [image::open(photo("doc_0.png")).unwrap().to_rgb8(), image::open(photo("doc_90.png")).unwrap().to_rgb8()];
+    let pages = [
+        image::open(photo("doc_0.png")).unwrap().to_rgb8(),
+        image::open(photo("doc_90.png")).unwrap().to_rgb8(),
+    ];
     write_pdf(&dir.path().join("scan.pdf"), &pages);
-    let out = run(dir.path(), &yaml, &["--input", "scan.pdf", "--save_path", "out"], "");
+    let out = run(
+        dir.path(),
+        &yaml,
+        &["--input", "scan.pdf", "--save_path", "out"],
+        "",
+    );
     assert!(out.status.success(), "{}", stderr_of(&out));
     let p0 = read_result(&dir.path().join("out/scan_0_res.json"));
     let p1 = read_result(&dir.path().join("out/scan_1_res.json"));
@@ -127,7 +235,11 @@ fn pdf_pages_are_classified_with_their_page_index() {
     assert_eq!(p0.label_names[0], "0");
     assert_eq!(p1.label_names[0], "270");
     let vis = image::open(dir.path().join("out/scan_1_res.png")).unwrap();
-    assert_eq!((vis.width(), vis.height()), (1100, 800), "rendered at scale 2");
+    assert_eq!(
+        (vis.width(), vis.height()),
+        (1100, 800),
+        "rendered at scale 2"
+    );
     assert!(stderr_of(&out).contains("'input_path': 'scan.pdf', 'page_index': 1,"));
 }
 
@@ -139,22 +251,52 @@ fn multi_frame_tiff_gives_one_result_per_frame() {
     let mut enc = tiff::encoder::TiffEncoder::new(file).unwrap();
     for name in ["doc_180.png", "doc_270.png"] {
         let img = image::open(photo(name)).unwrap().to_rgb8();
-        enc.write_image::<tiff::encoder::colortype::RGB8>(img.width(), img.height(), img.as_raw()).unwrap();
+        enc.write_image::<tiff::encoder::colortype::RGB8>(img.width(), img.height(), img.as_raw())
+            .unwrap();
     }
     drop(enc);
-    let out = run(dir.path(), &yaml, &["--input", "frames.tiff", "--format", "jsonl"], "");
+    let out = run(
+        dir.path(),
+        &yaml,
+        &["--input", "frames.tiff", "--format", "jsonl"],
+        "",
+    );
     assert!(out.status.success(), "{}", stderr_of(&out));
-    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 2);
-    assert_eq!((lines[0]["page_index"].as_u64(), lines[1]["page_index"].as_u64()), (Some(0), Some(1)));
-    assert_eq!((lines[0]["label_names"][0].as_str(), lines[1]["label_names"][0].as_str()), (Some("180"), Some("90")));
+    assert_eq!(
+        (
+            lines[0]["page_index"].as_u64(),
+            lines[1]["page_index"].as_u64()
+        ),
+        (Some(0), Some(1))
+    );
+    assert_eq!(
+        (
+            lines[0]["label_names"][0].as_str(),
+            lines[1]["label_names"][0].as_str()
+        ),
+        (Some("180"), Some("90"))
+    );
 }
 
 #[test]
 fn no_progress_bar_when_stderr_is_not_a_terminal() {
     let (dir, yaml) = setup(&["doc_0.png", "doc_90.png", "doc_180.png"]);
-    let out = run(dir.path(), &yaml, &["--input", "imgs", "--format", "jsonl"], "");
+    let out = run(
+        dir.path(),
+        &yaml,
+        &["--input", "imgs", "--format", "jsonl"],
+        "",
+    );
     let err = stderr_of(&out);
-    assert!(!err.contains('\r') && !err.contains("images/s  ETA") && !err.contains('\x1b'), "{err:?}");
+    assert!(
+        !err.contains('\r') && !err.contains("images/s  ETA") && !err.contains('\x1b'),
+        "{err:?}"
+    );
     assert_eq!(err.lines().filter(|l| l.starts_with("Done:")).count(), 1);
 }

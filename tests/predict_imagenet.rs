@@ -6,7 +6,16 @@ mod common;
 
 use common::*;
 
-const PNGS: &[&str] = &["astronaut.png", "camera.png", "chelsea.png", "coffee.png", "doc_0.png", "doc_90.png", "horse.png", "text.png"];
+const PNGS: &[&str] = &[
+    "astronaut.png",
+    "camera.png",
+    "chelsea.png",
+    "coffee.png",
+    "doc_0.png",
+    "doc_90.png",
+    "horse.png",
+    "text.png",
+];
 const JPEGS: &[&str] = &["doc_0.jpg", "rocket.jpg"];
 
 #[test]
@@ -16,7 +25,14 @@ fn default_pipeline_agrees_with_paddlex() {
     copy_photos(dir.path(), &all);
     let out = paddlex()
         .current_dir(dir.path())
-        .args(["--pipeline", "image_classification", "--input", "imgs", "--save_path", "out"])
+        .args([
+            "--pipeline",
+            "image_classification",
+            "--input",
+            "imgs",
+            "--save_path",
+            "out",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
@@ -38,5 +54,8 @@ fn default_pipeline_agrees_with_paddlex() {
     }
     let err = stderr_of(&out);
     assert!(err.contains("'label_names': ['tiger cat', 'Egyptian cat', 'tabby, tabby cat', 'lynx, catamount', 'window screen']"), "{err}");
-    assert!(err.contains("array([0.38878, 0.35908, 0.16275, 0.0197 , 0.00133], dtype=float32)"), "{err}");
+    assert!(
+        err.contains("array([0.38878, 0.35908, 0.16275, 0.0197 , 0.00133], dtype=float32)"),
+        "{err}"
+    );
 }

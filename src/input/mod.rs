@@ -67,7 +67,10 @@ pub fn expand_all(inputs: &[String], stdin: impl BufRead) -> Result<Vec<InputIte
         if input == "-" {
             let Some(reader) = stdin.take() else { continue };
             for line in reader.lines() {
-                let line = line.map_err(|e| InputError::ListDir { path: "stdin".into(), reason: e.to_string() })?;
+                let line = line.map_err(|e| InputError::ListDir {
+                    path: "stdin".into(),
+                    reason: e.to_string(),
+                })?;
                 let line = line.trim();
                 if !line.is_empty() {
                     items.extend(expand(line)?);
@@ -83,7 +86,12 @@ pub fn expand_all(inputs: &[String], stdin: impl BufRead) -> Result<Vec<InputIte
 /// Keeps the items of shard `index` of `count`: item i goes to shard i mod count.
 /// Every job computes the same list, so the shards never overlap and cover it all.
 pub fn shard(items: Vec<InputItem>, index: usize, count: usize) -> Vec<InputItem> {
-    items.into_iter().enumerate().filter(|(i, _)| i % count == index).map(|(_, item)| item).collect()
+    items
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % count == index)
+        .map(|(_, item)| item)
+        .collect()
 }
 
 /// One image to classify.
@@ -124,9 +132,21 @@ fn item_units(item: &InputItem) -> Vec<Unit> {
             Err(e) => return vec![failed(url, e.to_string())],
         },
     };
-    let single = |source| vec![Unit { input_path: path.clone(), page_index: None, source }];
+    let single = |source| {
+        vec![Unit {
+            input_path: path.clone(),
+            page_index: None,
+            source,
+        }]
+    };
     let pages = |count: usize, source: Source| {
-        (0..count).map(|i| Unit { input_path: path.clone(), page_index: Some(i), source: source.clone() }).collect()
+        (0..count)
+            .map(|i| Unit {
+                input_path: path.clone(),
+                page_index: Some(i),
+                source: source.clone(),
+            })
+            .collect()
     };
     match suffix(&path).as_deref() {
         Some("pdf") => match document::pdf_page_count(Path::new(&path)) {
@@ -142,7 +162,11 @@ fn item_units(item: &InputItem) -> Vec<Unit> {
 }
 
 fn failed(input_path: &str, reason: String) -> Unit {
-    Unit { input_path: input_path.to_string(), page_index: None, source: Source::Failed(reason) }
+    Unit {
+        input_path: input_path.to_string(),
+        page_index: None,
+        source: Source::Failed(reason),
+    }
 }
 
 /// Reads a unit's pixels as RGB8; the error is a one-line reason.
@@ -169,9 +193,15 @@ fn check_file_type(path: &str) -> Result<(), String> {
         return Ok(());
     }
     match suffix(path) {
-        Some(s) => Err(format!("unsupported file type `.{s}`; supported: {}, pdf", IMAGE_SUFFIXES.join(", "))),
+        Some(s) => Err(format!(
+            "unsupported file type `.{s}`; supported: {}, pdf",
+            IMAGE_SUFFIXES.join(", ")
+        )),
         None if !Path::new(path).exists() => Err(DecodeError::NotFound.to_string()),
-        None => Err(format!("no file suffix; supported: {}, pdf", IMAGE_SUFFIXES.join(", "))),
+        None => Err(format!(
+            "no file suffix; supported: {}, pdf",
+            IMAGE_SUFFIXES.join(", ")
+        )),
     }
 }
 
@@ -335,12 +365,17 @@ mod tests {
         let stdin = std::io::Cursor::new("b.png\n\n  c.jpg \nhttp://h/d.png\n");
         let items = expand_all(&["a.png".into(), "-".into(), "e.png".into()], stdin).unwrap();
         let names: Vec<&str> = items.iter().map(InputItem::display).collect();
-        assert_eq!(names, ["a.png", "b.png", "c.jpg", "http://h/d.png", "e.png"]);
+        assert_eq!(
+            names,
+            ["a.png", "b.png", "c.jpg", "http://h/d.png", "e.png"]
+        );
     }
 
     #[test]
     fn shards_partition_the_list_exactly() {
-        let items: Vec<InputItem> = (0..10).map(|i| InputItem::File(format!("{i}.png"))).collect();
+        let items: Vec<InputItem> = (0..10)
+            .map(|i| InputItem::File(format!("{i}.png")))
+            .collect();
         let mut seen: Vec<InputItem> = (0..3).flat_map(|k| shard(items.clone(), k, 3)).collect();
         seen.sort_by(|a, b| a.display().cmp(b.display()));
         let mut all = items.clone();
@@ -352,10 +387,23 @@ mod tests {
     #[test]
     fn units_of_plain_files_and_failures() {
         let units = to_units(&[InputItem::File("x.png".into())]);
-        assert_eq!(units, vec![Unit { input_path: "x.png".into(), page_index: None, source: Source::Image }]);
+        assert_eq!(
+            units,
+            vec![Unit {
+                input_path: "x.png".into(),
+                page_index: None,
+                source: Source::Image
+            }]
+        );
         assert_eq!(load(&units[0]).unwrap_err(), "No such file or directory");
-        let bad = Unit { input_path: "n.txt".into(), page_index: None, source: Source::Image };
-        assert!(load(&bad).unwrap_err().starts_with("unsupported file type `.txt`"));
+        let bad = Unit {
+            input_path: "n.txt".into(),
+            page_index: None,
+            source: Source::Image,
+        };
+        assert!(load(&bad)
+            .unwrap_err()
+            .starts_with("unsupported file type `.txt`"));
     }
 
     #[test]

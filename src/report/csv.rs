@@ -28,7 +28,11 @@ impl<'w> CsvRows<'w> {
 pub fn header(topk: usize) -> Vec<String> {
     let mut cols = vec!["input_path".to_string(), "page_index".to_string()];
     for i in 1..=topk {
-        cols.extend([format!("class_id_{i}"), format!("label_{i}"), format!("score_{i}")]);
+        cols.extend([
+            format!("class_id_{i}"),
+            format!("label_{i}"),
+            format!("score_{i}"),
+        ]);
     }
     cols.push("error".into());
     cols
@@ -42,8 +46,14 @@ impl Reporter for CsvRows<'_> {
     fn success(&mut self, res: &Classification) -> std::io::Result<()> {
         let mut row = vec![res.input_path.clone(), page(res.page_index)];
         for i in 0..self.topk {
-            match (res.class_ids.get(i), res.label_names.get(i), res.scores.get(i)) {
-                (Some(id), Some(label), Some(score)) => row.extend([id.to_string(), label.clone(), repr_f64(f64::from(*score))]),
+            match (
+                res.class_ids.get(i),
+                res.label_names.get(i),
+                res.scores.get(i),
+            ) {
+                (Some(id), Some(label), Some(score)) => {
+                    row.extend([id.to_string(), label.clone(), repr_f64(f64::from(*score))])
+                }
                 _ => row.extend([String::new(), String::new(), String::new()]),
             }
         }
@@ -52,7 +62,12 @@ impl Reporter for CsvRows<'_> {
         self.writer.flush()
     }
 
-    fn failure(&mut self, input_path: &str, page_index: Option<usize>, reason: &str) -> std::io::Result<()> {
+    fn failure(
+        &mut self,
+        input_path: &str,
+        page_index: Option<usize>,
+        reason: &str,
+    ) -> std::io::Result<()> {
         log::error(&error_line(input_path, page_index, reason));
         let mut row = vec![input_path.to_string(), page(page_index)];
         row.extend(std::iter::repeat_n(String::new(), self.topk * 3));
@@ -79,11 +94,15 @@ mod tests {
                 label_names: vec!["tabby, tabby cat".into()],
             };
             r.success(&res).unwrap();
-            r.failure("x.png", Some(1), "the file is \"empty\"").unwrap();
+            r.failure("x.png", Some(1), "the file is \"empty\"")
+                .unwrap();
         }
         let text = String::from_utf8(buf).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "input_path,page_index,class_id_1,label_1,score_1,class_id_2,label_2,score_2,error");
+        assert_eq!(
+            lines[0],
+            "input_path,page_index,class_id_1,label_1,score_1,class_id_2,label_2,score_2,error"
+        );
         assert_eq!(lines[1], "\"a,b.png\",,281,\"tabby, tabby cat\",0.5,,,,");
         assert_eq!(lines[2], "x.png,1,,,,,,,\"the file is \"\"empty\"\"\"");
     }

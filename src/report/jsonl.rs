@@ -26,7 +26,12 @@ impl Reporter for JsonLines<'_> {
         self.out.flush()
     }
 
-    fn failure(&mut self, input_path: &str, page_index: Option<usize>, reason: &str) -> std::io::Result<()> {
+    fn failure(
+        &mut self,
+        input_path: &str,
+        page_index: Option<usize>,
+        reason: &str,
+    ) -> std::io::Result<()> {
         log::error(&error_line(input_path, page_index, reason));
         let line = serde_json::json!({"input_path": input_path, "page_index": page_index, "error": reason});
         writeln!(self.out, "{line}")?;

@@ -16,7 +16,12 @@ pub trait Reporter {
     /// A classified input.
     fn success(&mut self, res: &Classification) -> std::io::Result<()>;
     /// A failed input, with a one-line reason.
-    fn failure(&mut self, input_path: &str, page_index: Option<usize>, reason: &str) -> std::io::Result<()>;
+    fn failure(
+        &mut self,
+        input_path: &str,
+        page_index: Option<usize>,
+        reason: &str,
+    ) -> std::io::Result<()>;
     /// After the last input.
     fn finish(&mut self) -> std::io::Result<()> {
         Ok(())
@@ -25,7 +30,11 @@ pub trait Reporter {
 
 /// The reporter for `format`, writing machine-readable output to `out`;
 /// `topk` sizes the CSV columns.
-pub fn reporter<'w>(format: Format, out: Box<dyn Write + 'w>, topk: usize) -> std::io::Result<Box<dyn Reporter + 'w>> {
+pub fn reporter<'w>(
+    format: Format,
+    out: Box<dyn Write + 'w>,
+    topk: usize,
+) -> std::io::Result<Box<dyn Reporter + 'w>> {
     Ok(match format {
         Format::Paddlex => Box::new(paddlex::PaddlexLines),
         Format::Jsonl => Box::new(jsonl::JsonLines::new(out)),
@@ -35,7 +44,11 @@ pub fn reporter<'w>(format: Format, out: Box<dyn Write + 'w>, topk: usize) -> st
 
 /// The one-line summary printed at the end of a run.
 pub fn summary(processed: usize, failed: usize, skipped: usize, seconds: f64) -> String {
-    let rate = if seconds > 0.0 { processed as f64 / seconds } else { 0.0 };
+    let rate = if seconds > 0.0 {
+        processed as f64 / seconds
+    } else {
+        0.0
+    };
     format!("Done: {processed} processed, {failed} failed, {skipped} skipped in {seconds:.2} s ({rate:.1} images/s)")
 }
 
@@ -45,7 +58,13 @@ mod tests {
 
     #[test]
     fn summary_line() {
-        assert_eq!(summary(10, 1, 2, 2.0), "Done: 10 processed, 1 failed, 2 skipped in 2.00 s (5.0 images/s)");
-        assert_eq!(summary(0, 0, 3, 0.0), "Done: 0 processed, 0 failed, 3 skipped in 0.00 s (0.0 images/s)");
+        assert_eq!(
+            summary(10, 1, 2, 2.0),
+            "Done: 10 processed, 1 failed, 2 skipped in 2.00 s (5.0 images/s)"
+        );
+        assert_eq!(
+            summary(0, 0, 3, 0.0),
+            "Done: 0 processed, 0 failed, 3 skipped in 0.00 s (0.0 images/s)"
+        );
     }
 }

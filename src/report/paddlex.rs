@@ -13,7 +13,12 @@ impl Reporter for PaddlexLines {
         Ok(())
     }
 
-    fn failure(&mut self, input_path: &str, page_index: Option<usize>, reason: &str) -> std::io::Result<()> {
+    fn failure(
+        &mut self,
+        input_path: &str,
+        page_index: Option<usize>,
+        reason: &str,
+    ) -> std::io::Result<()> {
         log::error(&error_line(input_path, page_index, reason));
         Ok(())
     }
