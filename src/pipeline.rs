@@ -32,7 +32,7 @@ pub struct Outcome {
 /// A loaded model with its preprocessing and labels.
 pub struct Pipeline {
     pre: Preprocessor,
-    classifier: Classifier,
+    classifiers: Vec<Classifier>,
     labels: Option<Vec<String>>,
     batch_size: usize,
 }
@@ -58,9 +58,10 @@ impl Pipeline {
             .label_list
             .clone()
             .or_else(|| classifier.metadata_labels());
+        let classifiers = vec![classifier];
         Ok(Pipeline {
             pre,
-            classifier,
+            classifiers,
             labels,
             batch_size: batch_size.max(1),
         })
@@ -84,45 +85,58 @@ impl Pipeline {
     ) {
         let batch_size = self.batch_size;
         let pre = &self.pre;
-        let (prepared_tx, prepared_rx) = mpsc::sync_channel::<Vec<Prepared<'_>>>(QUEUE_BATCHES);
-        let (outcome_tx, outcome_rx) = mpsc::sync_channel::<Vec<Outcome>>(QUEUE_BATCHES);
+        let labels = self.labels.as_deref();
+        let shapes = BatchShapes {
+            batch_size,
+            batches_run: 0,
+            pad: pre.fixed_size().is_some(),
+            chw: pre.chw,
+        };
+        let batches = units.len().div_ceil(batch_size);
+        let (mut prepared_txs, mut outcome_rxs) = (Vec::new(), Vec::new());
         std::thread::scope(|scope| {
+            // One inference worker per session (one today; several devices
+            // later): batches are dealt round-robin and collected in the same
+            // order, so results keep input order.
+            for classifier in &mut self.classifiers {
+                let (prepared_tx, prepared_rx) =
+                    mpsc::sync_channel::<Vec<Prepared<'_>>>(QUEUE_BATCHES);
+                let (outcome_tx, outcome_rx) = mpsc::sync_channel::<Vec<Outcome>>(QUEUE_BATCHES);
+                prepared_txs.push(prepared_tx);
+                outcome_rxs.push(outcome_rx);
+                let mut shapes = shapes.clone();
+                scope.spawn(move || {
+                    for batch in prepared_rx {
+                        let outcomes = infer_batch(classifier, &mut shapes, labels, batch, k);
+                        if outcome_tx.send(outcomes).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
             scope.spawn(move || {
-                for chunk in units.chunks(batch_size) {
+                for (i, chunk) in units.chunks(batch_size).enumerate() {
                     let batch: Vec<Prepared<'_>> = chunk
                         .par_iter()
                         .map(|unit| prepare(pre, unit, keep_images))
                         .collect();
-                    if prepared_tx.send(batch).is_err() {
+                    if prepared_txs[i % prepared_txs.len()].send(batch).is_err() {
                         break;
                     }
                 }
             });
-            let classifier = &mut self.classifier;
-            let labels = self.labels.as_deref();
-            let mut shapes = BatchShapes {
-                batch_size,
-                batches_run: 0,
-                pad: pre.fixed_size().is_some(),
-                chw: pre.chw,
-            };
-            scope.spawn(move || {
-                for batch in prepared_rx {
-                    let outcomes = infer_batch(classifier, &mut shapes, labels, batch, k);
-                    if outcome_tx.send(outcomes).is_err() {
-                        break;
-                    }
+            for i in 0..batches {
+                match outcome_rxs[i % outcome_rxs.len()].recv() {
+                    Ok(outcomes) => sink(outcomes),
+                    Err(_) => break,
                 }
-            });
-            for outcomes in outcome_rx {
-                sink(outcomes);
             }
         });
     }
 }
 
 /// Batches prepared ahead of inference, and outcomes waiting for the caller.
-const QUEUE_BATCHES: usize = 2;
+const QUEUE_BATCHES: usize = 1;
 
 /// One unit after decoding and preprocessing (or the reason it failed).
 type Prepared<'u> = Result<Ready, (&'u Unit, String)>;
@@ -137,6 +151,7 @@ struct Ready {
 }
 
 /// What decides the input tensor's shape.
+#[derive(Clone)]
 struct BatchShapes {
     batch_size: usize,
     batches_run: usize,

@@ -12,36 +12,20 @@ pub use builder::{Attr, DataType, Dim, GraphBuilder};
 
 #[cfg(test)]
 pub(crate) mod test_ort {
-    //! ONNX Runtime access for tests. The library path comes from
-    //! `ORT_DYLIB_PATH`; tests skip (with a message) when it is unset.
-
-    use std::path::Path;
-    use std::sync::OnceLock;
+    //! ONNX Runtime access for tests, through the project's own library
+    //! resolution (`ORT_DYLIB_PATH`, beside the binary, the cache, else
+    //! provisioned from the onnxruntime wheel).
 
     use ort::environment::Environment;
     use ort::session::Session;
     use ort::value::Tensor;
 
-    static ENV: OnceLock<Option<Environment>> = OnceLock::new();
-
-    /// The process-wide ORT environment, or `None` when `ORT_DYLIB_PATH` is unset.
-    pub(crate) fn env(test: &str) -> Option<&'static Environment> {
-        let env = ENV
-            .get_or_init(|| {
-                let path = std::env::var_os("ORT_DYLIB_PATH")?;
-                // A missing library can make the loader hang; fail fast instead.
-                assert!(
-                    Path::new(&path).is_file(),
-                    "ORT_DYLIB_PATH={path:?} is not a file"
-                );
-                let builder = ort::init_from(&path).expect("load ONNX Runtime");
-                Some(builder.build().expect("create ONNX Runtime environment"))
-            })
-            .as_ref();
-        if env.is_none() {
-            eprintln!("skipping {test}: ORT_DYLIB_PATH is not set");
+    /// The process-wide ORT environment.
+    pub(crate) fn env(_test: &str) -> Option<&'static Environment> {
+        match crate::runtime::library::environment() {
+            Ok(env) => Some(env),
+            Err(e) => panic!("ONNX Runtime is needed for this test: {e}"),
         }
-        env
     }
 
     /// Loads `model` into a session.

@@ -1,0 +1,139 @@
+//! Per-stage costs on one core: decode, resize, crop+normalise, inference
+//! (batch 1 and 4), draw + JPEG/PNG encode. Medians over repeated runs.
+//!
+//! `cargo bench --bench stages` (photos from target/bench/photos when
+//! benches/compare.sh made them, else tests/data/photos).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use paddlex::image::decode::decode_bytes;
+use paddlex::image::preprocess::Preprocessor;
+use paddlex::model::resolve_model;
+use paddlex::runtime::Classifier;
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+/// Median time of `f` over `rounds` runs.
+fn time<R>(rounds: usize, mut f: impl FnMut() -> R) -> Duration {
+    median(
+        (0..rounds)
+            .map(|_| {
+                let start = Instant::now();
+                std::hint::black_box(f());
+                start.elapsed()
+            })
+            .collect(),
+    )
+}
+
+fn photos() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let generated = root.join("target/bench/photos");
+    let dir = if generated.is_dir() {
+        generated
+    } else {
+        root.join("tests/data/photos")
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("photo folder")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jpg" || e == "png"))
+        .collect();
+    files.sort();
+    files.truncate(40);
+    files
+}
+
+fn main() {
+    let files = photos();
+    let bytes: Vec<Vec<u8>> = files
+        .iter()
+        .map(|p| std::fs::read(p).expect("read"))
+        .collect();
+    let model = resolve_model("EfficientNet-Lite0", None).expect("model");
+    let pre = Preprocessor::from_ops(&model.config.transform_ops).expect("preprocessing");
+    let images: Vec<_> = bytes
+        .iter()
+        .map(|b| decode_bytes(b).expect("decode"))
+        .collect();
+    let megapixels: f64 = images
+        .iter()
+        .map(|i| f64::from(i.width() * i.height()) / 1e6)
+        .sum::<f64>()
+        / images.len() as f64;
+    println!(
+        "{} photos, {:.2} MP on average, one thread per stage unless noted",
+        files.len(),
+        megapixels
+    );
+    let per_image = |d: Duration| d.as_secs_f64() * 1e3 / images.len() as f64;
+
+    let decode = time(5, || {
+        bytes
+            .iter()
+            .filter(|b| decode_bytes(b).is_ok())
+            .count()
+    });
+    println!(
+        "  decode                 {:7.2} ms/image",
+        per_image(decode)
+    );
+    let resize = time(5, || {
+        images
+            .iter()
+            .filter(|i| pre.resize_image(i).is_ok())
+            .count()
+    });
+    println!(
+        "  resize (short 256)     {:7.2} ms/image",
+        per_image(resize)
+    );
+    let all = time(5, || {
+        images.iter().filter(|i| pre.run(i).is_ok()).count()
+    });
+    println!(
+        "  crop + normalise       {:7.2} ms/image",
+        per_image(all.saturating_sub(resize))
+    );
+
+    let tensors: Vec<Vec<f32>> = images
+        .iter()
+        .map(|i| pre.run(i).expect("preprocess").1)
+        .collect();
+    for threads in [1, 2] {
+        let mut classifier = Classifier::load(&model.onnx, threads).expect("session");
+        for batch in [1usize, 4] {
+            let data: Vec<f32> = tensors[..batch].concat();
+            let shape = [batch, 3, 224, 224];
+            classifier.run(&data, &shape).expect("warm-up");
+            let t = time(20, || classifier.run(&data, &shape).map(|r| r.len()));
+            println!(
+                "  infer batch {batch}, {threads} thr   {:7.2} ms/image",
+                t.as_secs_f64() * 1e3 / batch as f64
+            );
+        }
+    }
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    for suffix in ["jpg", "png"] {
+        let path = dir.path().join(format!("x_res.{suffix}"));
+        let t = time(3, || {
+            images
+                .iter()
+                .map(|i| {
+                    let drawn = paddlex::visualize::draw_label(i, "tiger cat 0.39");
+                    paddlex::output::save_image(&drawn, &path).is_ok()
+                })
+                .count()
+        });
+        println!(
+            "  draw + save .{suffix}       {:7.2} ms/image",
+            per_image(t)
+        );
+    }
+}
