@@ -74,10 +74,7 @@ fn main() {
     let per_image = |d: Duration| d.as_secs_f64() * 1e3 / images.len() as f64;
 
     let decode = time(5, || {
-        bytes
-            .iter()
-            .filter(|b| decode_bytes(b).is_ok())
-            .count()
+        bytes.iter().filter(|b| decode_bytes(b).is_ok()).count()
     });
     println!(
         "  decode                 {:7.2} ms/image",
@@ -93,9 +90,7 @@ fn main() {
         "  resize (short 256)     {:7.2} ms/image",
         per_image(resize)
     );
-    let all = time(5, || {
-        images.iter().filter(|i| pre.run(i).is_ok()).count()
-    });
+    let all = time(5, || images.iter().filter(|i| pre.run(i).is_ok()).count());
     println!(
         "  crop + normalise       {:7.2} ms/image",
         per_image(all.saturating_sub(resize))

@@ -116,6 +116,10 @@ pub struct PredictArgs {
     pub shard: Option<(usize, usize)>,
     /// `--skip_existing`.
     pub skip_existing: bool,
+    /// `--use_hpip`.
+    pub use_hpip: bool,
+    /// `--hpi_config`, the Python literal as given.
+    pub hpi_config: Option<String>,
 }
 
 /// A command line that parses but asks for something wrong or unavailable.
@@ -134,11 +138,6 @@ impl Command {
     pub fn from_raw(raw: RawArgs) -> Result<Self, CliError> {
         if raw.serve {
             return Err(not_yet("--serve (serving the pipeline over HTTP)"));
-        }
-        if raw.use_hpip || raw.hpi_config.is_some() {
-            return Err(not_yet(
-                "--use_hpip / --hpi_config (high-performance inference backends)",
-            ));
         }
         if let Some(engine) = &raw.engine {
             if engine != "onnxruntime" {
@@ -181,6 +180,8 @@ impl Command {
             format: raw.format,
             shard,
             skip_existing: raw.skip_existing,
+            use_hpip: raw.use_hpip,
+            hpi_config: raw.hpi_config,
         }))
     }
 }
@@ -243,6 +244,8 @@ mod tests {
                 format: Format::Paddlex,
                 shard: None,
                 skip_existing: false,
+                use_hpip: false,
+                hpi_config: None,
             })
         );
     }
@@ -309,11 +312,7 @@ mod tests {
 
     #[test]
     fn unsupported_features_say_so() {
-        for args in [
-            &["--serve", "--pipeline", "image_classification"][..],
-            &["--use_hpip", "--pipeline", "x"],
-            &["--hpi_config", "{}", "--pipeline", "x"],
-        ] {
+        for args in [&["--serve", "--pipeline", "image_classification"][..]] {
             let err = parse(args).unwrap_err();
             assert!(matches!(err, CliError::NotSupported(_)), "{args:?}");
             assert!(err.to_string().contains("not yet supported"));

@@ -12,11 +12,13 @@ use rayon::prelude::*;
 
 use crate::image::preprocess::{PreprocessError, Preprocessor};
 use crate::input::{self, Unit};
+use crate::log;
 use crate::model::ModelDir;
 use crate::postprocess::top_k;
 use crate::result::Classification;
+use crate::runtime::plan::{fallback_allowed, PlanError};
 use crate::runtime::session::cpu_threads;
-use crate::runtime::{Classifier, RuntimeError};
+use crate::runtime::{Backend, Classifier, Device, ExecutionPlan, RuntimeError};
 
 /// One input's result: the classification with the decoded image (for the
 /// visualisation), or the reason it failed.
@@ -35,6 +37,7 @@ pub struct Pipeline {
     classifiers: Vec<Classifier>,
     labels: Option<Vec<String>>,
     batch_size: usize,
+    plan: Option<ExecutionPlan>,
 }
 
 /// Why the pipeline could not be built.
@@ -46,25 +49,81 @@ pub enum PipelineError {
     /// The runtime or model failed to load.
     #[error("{0}")]
     Runtime(#[from] RuntimeError),
+    /// The device failed and falling back is not allowed.
+    #[error("{0}")]
+    Plan(#[from] PlanError),
 }
 
 impl Pipeline {
-    /// Loads the model of `model` for batches of `batch_size`.
+    /// Loads the model of `model` on the CPU for batches of `batch_size`.
     pub fn new(model: &ModelDir, batch_size: usize) -> Result<Self, PipelineError> {
+        let cpu = Classifier::load(&model.onnx, cpu_threads())?;
+        Self::assemble(model, batch_size, vec![cpu], None)
+    }
+
+    /// Loads the model as `plan` says: one session per device id. When a GPU
+    /// or NPU provider cannot be registered with the onnxruntime backend, the
+    /// CPU is used instead (with a warning if the device was asked for),
+    /// unless `PADDLE_PDX_DISABLE_DEVICE_FALLBACK` is set.
+    pub fn with_plan(
+        model: &ModelDir,
+        batch_size: usize,
+        plan: &ExecutionPlan,
+    ) -> Result<Self, PipelineError> {
+        let ids = if plan.device.kind == "cpu" || plan.device.ids.is_empty() {
+            vec![0]
+        } else {
+            plan.device.ids.clone()
+        };
+        let loaded: Result<Vec<Classifier>, RuntimeError> = ids
+            .iter()
+            .map(|&id| Classifier::load_with(&model.onnx, plan, id))
+            .collect();
+        match loaded {
+            Ok(classifiers) => Self::assemble(model, batch_size, classifiers, Some(plan.clone())),
+            Err(e @ RuntimeError::Provider { .. })
+                if plan.device.kind != "cpu" && plan.backend == Backend::OnnxRuntime =>
+            {
+                let reason = format!("{} was requested but {e}", plan.device);
+                fallback_allowed(&reason)?;
+                if plan.requested {
+                    log::warn(&format!("{reason}; falling back to CPU"));
+                }
+                let cpu = ExecutionPlan {
+                    device: Device::cpu(),
+                    ..plan.clone()
+                };
+                let classifier = Classifier::load_with(&model.onnx, &cpu, 0)?;
+                Self::assemble(model, batch_size, vec![classifier], Some(cpu))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn assemble(
+        model: &ModelDir,
+        batch_size: usize,
+        classifiers: Vec<Classifier>,
+        plan: Option<ExecutionPlan>,
+    ) -> Result<Self, PipelineError> {
         let pre = Preprocessor::from_ops(&model.config.transform_ops)?;
-        let classifier = Classifier::load(&model.onnx, cpu_threads())?;
         let labels = model
             .config
             .label_list
             .clone()
-            .or_else(|| classifier.metadata_labels());
-        let classifiers = vec![classifier];
+            .or_else(|| classifiers.first().and_then(Classifier::metadata_labels));
         Ok(Pipeline {
             pre,
             classifiers,
             labels,
             batch_size: batch_size.max(1),
+            plan,
         })
+    }
+
+    /// How inference runs (after any fallback), when built from a plan.
+    pub fn plan(&self) -> Option<&ExecutionPlan> {
+        self.plan.as_ref()
     }
 
     /// Classifies `units` with top-`k`, calling `sink` with each batch's

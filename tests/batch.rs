@@ -303,17 +303,33 @@ fn no_progress_bar_when_stderr_is_not_a_terminal() {
 
 #[test]
 fn pipelined_batches_give_the_sequential_results_in_order() {
-    let photos = ["doc_0.png", "doc_90.png", "doc_180.png", "doc_270.png", "chelsea.png", "coffee.png", "text.png"];
+    let photos = [
+        "doc_0.png",
+        "doc_90.png",
+        "doc_180.png",
+        "doc_270.png",
+        "chelsea.png",
+        "coffee.png",
+        "text.png",
+    ];
     let dir = tempfile::tempdir().unwrap();
     copy_photos(dir.path(), &photos);
     let mut outputs = Vec::new();
     for batch in [1, 3, 4] {
         let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, batch, "4");
-        let out = run(dir.path(), &yaml, &["--input", "imgs", "--format", "jsonl"], "");
+        let out = run(
+            dir.path(),
+            &yaml,
+            &["--input", "imgs", "--format", "jsonl"],
+            "",
+        );
         assert!(out.status.success());
         outputs.push(String::from_utf8(out.stdout).unwrap());
     }
     assert_eq!(outputs[0].lines().count(), photos.len());
-    assert_eq!(outputs[0], outputs[1], "batch 3 (padded last batch) = batch 1");
+    assert_eq!(
+        outputs[0], outputs[1],
+        "batch 3 (padded last batch) = batch 1"
+    );
     assert_eq!(outputs[0], outputs[2], "batch 4 = batch 1");
 }

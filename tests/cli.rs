@@ -43,13 +43,6 @@ fn features_of_later_issues_say_not_yet_supported() {
         &[
             "--pipeline",
             "image_classification",
-            "--use_hpip",
-            "--input",
-            "x.jpg",
-        ],
-        &[
-            "--pipeline",
-            "image_classification",
             "--engine",
             "paddle",
             "--input",

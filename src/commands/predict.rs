@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use rayon::prelude::*;
 
 use crate::cli::PredictArgs;
@@ -20,13 +20,24 @@ use crate::report::progress::Progress;
 use crate::report::{self, Reporter};
 use crate::result::pyrepr::py_str_repr;
 use crate::result::Classification;
-use crate::runtime::Device;
+use crate::runtime::hpi::HpiConfig;
+use crate::runtime::plan::{self, PlanRequest};
+use crate::runtime::session::provider_name;
+use crate::runtime::{Backend, Device, ExecutionPlan};
 use crate::visualize;
 
 /// Runs a prediction; `Ok(Failure)` when some inputs failed but the run went on.
 pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
     let config = PipelineConfig::from_pipeline_arg(&args.pipeline)?;
-    check_device(args.device.as_deref())?;
+    // A malformed --device fails before any model is fetched.
+    if let Some(text) = &args.device {
+        Device::parse(text)?;
+    }
+    let hpi = HpiConfig::resolve(config.hpi_config.as_ref(), args.hpi_config.as_deref())?;
+    let use_hpip = args.use_hpip || config.use_hpip;
+    if args.hpi_config.is_some() && !use_hpip {
+        log::warn("--hpi_config has no effect without --use_hpip (as in PaddleX)");
+    }
     let module = &config.module;
     let shown_dir = module
         .model_dir
@@ -37,7 +48,20 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
         py_str_repr(&module.model_name)
     ));
     let model = resolve_model(&module.model_name, module.model_dir.as_deref())?;
-    let mut pipeline = Pipeline::new(&model, module.batch_size)?;
+    let request = PlanRequest {
+        device: args.device.as_deref(),
+        use_hpip,
+        hpi: &hpi,
+        model_dir: &model.path,
+    };
+    let (plan, warning) = plan::plan(&request, &plan::probe_hardware)?;
+    if let Some(warning) = warning {
+        log::warn(&warning);
+    }
+    let mut pipeline = Pipeline::with_plan(&model, module.batch_size, &plan)?;
+    if let Some(effective) = pipeline.plan() {
+        log::info(&describe(effective));
+    }
     if args.inputs.is_empty() {
         return Ok(ExitCode::Success);
     }
@@ -191,25 +215,25 @@ fn save(
     output::save_image(&image, &paths.image).map_err(|e| e.to_string())
 }
 
-/// This build runs on the CPU. A GPU or NPU request falls back to the CPU with
-/// a warning, as PaddleX does when the device is unusable, unless
-/// `PADDLE_PDX_DISABLE_DEVICE_FALLBACK` is set.
-fn check_device(device: Option<&str>) -> anyhow::Result<()> {
-    let Some(text) = device else { return Ok(()) };
-    let device = Device::parse(text).with_context(|| format!("invalid --device {text}"))?;
-    match device.kind.as_str() {
-        "cpu" => Ok(()),
-        "gpu" | "npu" => {
-            let reason = format!(
-                "{device} was requested, but this build has no {} execution provider yet",
-                device.kind
-            );
-            if std::env::var_os("PADDLE_PDX_DISABLE_DEVICE_FALLBACK").is_some() {
-                bail!("{reason} (and PADDLE_PDX_DISABLE_DEVICE_FALLBACK is set)");
-            }
-            log::warn(&format!("{reason}; falling back to CPU"));
-            Ok(())
-        }
-        other => bail!("this build does not support {other} hardware; use --device cpu"),
+/// `Inference: onnxruntime backend, CPUExecutionProvider, 2 threads`.
+fn describe(plan: &ExecutionPlan) -> String {
+    let provider = provider_name(plan);
+    let precision = if plan.backend == Backend::TensorRt && plan.fp16 {
+        " (fp16)"
+    } else {
+        ""
+    };
+    if plan.device.kind == "cpu" {
+        format!(
+            "Inference: {} backend{precision}, {provider}, {} threads",
+            plan.backend.name(),
+            plan.threads
+        )
+    } else {
+        format!(
+            "Inference: {} backend{precision}, {provider} on {}",
+            plan.backend.name(),
+            plan.device
+        )
     }
 }

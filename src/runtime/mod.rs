@@ -2,8 +2,11 @@
 //! classifier session.
 
 pub mod device;
+pub mod hpi;
 pub mod library;
+pub mod plan;
 pub mod session;
 
 pub use device::Device;
+pub use plan::{Backend, ExecutionPlan};
 pub use session::{Classifier, RuntimeError};

@@ -4,11 +4,13 @@
 
 use std::path::Path;
 
+use ort::ep::{self, ExecutionProviderDispatch};
 use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::TensorRef;
 
 use super::library;
+use super::plan::{Backend, ExecutionPlan};
 
 /// Why inference failed.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +32,15 @@ pub enum RuntimeError {
         /// The ONNX file.
         path: String,
         /// What does not fit.
+        reason: String,
+    },
+    /// An execution provider could not be registered (missing libraries,
+    /// no device, a runtime built without it).
+    #[error("the {provider} execution provider is not usable: {reason}")]
+    Provider {
+        /// The provider.
+        provider: String,
+        /// ONNX Runtime's message.
         reason: String,
     },
     /// A run failed.
@@ -56,24 +67,61 @@ pub fn cpu_threads() -> usize {
 impl Classifier {
     /// Loads `onnx` on the CPU with `threads` intra-op threads.
     pub fn load(onnx: &Path, threads: usize) -> Result<Self, RuntimeError> {
+        let plan = ExecutionPlan {
+            device: super::Device::cpu(),
+            backend: Backend::OnnxRuntime,
+            threads,
+            optimization_level: 3,
+            fp16: false,
+            engine_cache: None,
+            requested: false,
+        };
+        Self::load_with(onnx, &plan, 0)
+    }
+
+    /// Loads `onnx` as `plan` says, on device `device_id` of the plan's device.
+    /// Providers are registered so that a failure is an error, never a silent
+    /// fall back to the CPU inside ONNX Runtime.
+    pub fn load_with(
+        onnx: &Path,
+        plan: &ExecutionPlan,
+        device_id: u32,
+    ) -> Result<Self, RuntimeError> {
         let env = library::environment().map_err(RuntimeError::Library)?;
         let path = onnx.display().to_string();
         let load = |e: ort::Error| RuntimeError::Load {
             path: path.clone(),
             reason: e.to_string(),
         };
-        let session = Session::builder(env)
+        let level = match plan.optimization_level {
+            0 => GraphOptimizationLevel::Disable,
+            1 => GraphOptimizationLevel::Level1,
+            2 => GraphOptimizationLevel::Level2,
+            _ => GraphOptimizationLevel::Level3,
+        };
+        let builder = Session::builder(env)
             .map_err(load)?
-            .with_optimization_level(GraphOptimizationLevel::Level3)
+            .with_optimization_level(level)
             .map_err(|e| load(e.into()))?
-            .with_intra_threads(threads)
+            .with_intra_threads(plan.threads)
             .map_err(|e| load(e.into()))?
             // Spinning intra-op threads burn the cores that decoding needs
             // while the next batch is prepared.
             .with_intra_op_spinning(false)
-            .map_err(|e| load(e.into()))?
-            .commit_from_file(onnx)
-            .map_err(load)?;
+            .map_err(|e| load(e.into()))?;
+        let providers = providers(plan, device_id);
+        let builder = if providers.is_empty() {
+            builder
+        } else {
+            builder
+                .with_execution_providers(providers)
+                .map_err(|e| RuntimeError::Provider {
+                    provider: provider_name(plan).into(),
+                    reason: e.to_string(),
+                })?
+        };
+        let mut builder = builder;
+        let session = builder.commit_from_file(onnx).map_err(load)?;
         let input_name = session
             .inputs()
             .first()
@@ -122,6 +170,55 @@ impl Classifier {
             path: self.path.clone(),
             reason,
         })
+    }
+}
+
+/// The execution providers for `plan` on device `id`, each set to fail loudly.
+fn providers(plan: &ExecutionPlan, id: u32) -> Vec<ExecutionProviderDispatch> {
+    let id = id as i32;
+    match (plan.device.kind.as_str(), plan.backend) {
+        ("gpu", Backend::TensorRt) => {
+            let mut trt = ep::TensorRT::default()
+                .with_device_id(id)
+                .with_fp16(plan.fp16);
+            if let Some(dir) = &plan.engine_cache {
+                trt = trt
+                    .with_engine_cache(true)
+                    .with_engine_cache_path(dir.display());
+            }
+            // CUDA runs whatever TensorRT does not take.
+            vec![
+                trt.build().error_on_failure(),
+                ep::CUDA::default()
+                    .with_device_id(id)
+                    .build()
+                    .error_on_failure(),
+            ]
+        }
+        ("gpu", _) => vec![ep::CUDA::default()
+            .with_device_id(id)
+            .build()
+            .error_on_failure()],
+        ("npu", _) => vec![ep::CANN::default()
+            .with_device_id(id)
+            .build()
+            .error_on_failure()],
+        (_, Backend::OpenVino) => vec![ep::OpenVINO::default()
+            .with_device_type("CPU")
+            .build()
+            .error_on_failure()],
+        _ => Vec::new(),
+    }
+}
+
+/// The provider a plan asks for, for messages.
+pub fn provider_name(plan: &ExecutionPlan) -> &'static str {
+    match (plan.device.kind.as_str(), plan.backend) {
+        ("gpu", Backend::TensorRt) => "TensorrtExecutionProvider",
+        ("gpu", _) => "CUDAExecutionProvider",
+        ("npu", _) => "CANNExecutionProvider",
+        (_, Backend::OpenVino) => "OpenVINOExecutionProvider",
+        _ => "CPUExecutionProvider",
     }
 }
 
