@@ -162,7 +162,10 @@ impl RunState<'_, '_> {
     ) {
         let written = self.progress.suspend(|| match &result {
             Ok(res) => self.reporter.success(res),
-            Err(reason) => self.reporter.failure(input_path, page_index, reason),
+            Err(reason) => {
+                log::error(&report::error_line(input_path, page_index, reason));
+                self.reporter.failure(input_path, page_index, reason)
+            }
         });
         if result.is_err() {
             self.failed += 1;

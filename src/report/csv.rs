@@ -2,9 +2,7 @@
 
 use std::io::Write;
 
-use super::paddlex::error_line;
 use super::Reporter;
-use crate::log;
 use crate::result::pyfloat::repr_f64;
 use crate::result::Classification;
 
@@ -68,7 +66,6 @@ impl Reporter for CsvRows<'_> {
         page_index: Option<usize>,
         reason: &str,
     ) -> std::io::Result<()> {
-        log::error(&error_line(input_path, page_index, reason));
         let mut row = vec![input_path.to_string(), page(page_index)];
         row.extend(std::iter::repeat_n(String::new(), self.topk * 3));
         row.push(reason.to_string());

@@ -2,9 +2,7 @@
 
 use std::io::Write;
 
-use super::paddlex::error_line;
 use super::Reporter;
-use crate::log;
 use crate::result::json::compact_json;
 use crate::result::Classification;
 
@@ -32,7 +30,6 @@ impl Reporter for JsonLines<'_> {
         page_index: Option<usize>,
         reason: &str,
     ) -> std::io::Result<()> {
-        log::error(&error_line(input_path, page_index, reason));
         let line = serde_json::json!({"input_path": input_path, "page_index": page_index, "error": reason});
         writeln!(self.out, "{line}")?;
         self.out.flush()

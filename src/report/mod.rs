@@ -4,6 +4,8 @@
 mod csv;
 mod jsonl;
 mod paddlex;
+
+pub use paddlex::error_line;
 pub mod progress;
 
 use std::io::Write;
@@ -15,7 +17,8 @@ use crate::result::Classification;
 pub trait Reporter {
     /// A classified input.
     fn success(&mut self, res: &Classification) -> std::io::Result<()>;
-    /// A failed input, with a one-line reason.
+    /// A failed input, with a one-line reason (the `Error:` line on stderr is
+    /// written by the caller whatever the format).
     fn failure(
         &mut self,
         input_path: &str,

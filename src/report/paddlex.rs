@@ -15,11 +15,11 @@ impl Reporter for PaddlexLines {
 
     fn failure(
         &mut self,
-        input_path: &str,
-        page_index: Option<usize>,
-        reason: &str,
+        _input_path: &str,
+        _page_index: Option<usize>,
+        _reason: &str,
     ) -> std::io::Result<()> {
-        log::error(&error_line(input_path, page_index, reason));
+        // The `Error:` line on stderr is written for every format by the caller.
         Ok(())
     }
 }

@@ -5,36 +5,62 @@
 use super::pyfloat::repr_f64;
 use super::Classification;
 
+/// The five fields of a result, each already written as JSON, in PaddleX's key order.
+fn fields(res: &Classification) -> [(&'static str, Vec<String>); 5] {
+    let page = res.page_index.map_or("null".to_string(), |p| p.to_string());
+    [
+        ("input_path", vec![json_string(&res.input_path)]),
+        ("page_index", vec![page]),
+        (
+            "class_ids",
+            res.class_ids.iter().map(i32::to_string).collect(),
+        ),
+        (
+            "scores",
+            res.scores.iter().map(|s| repr_f64(f64::from(*s))).collect(),
+        ),
+        (
+            "label_names",
+            res.label_names.iter().map(|l| json_string(l)).collect(),
+        ),
+    ]
+}
+
+/// Whether a field holds a list (the others hold one scalar).
+fn is_list(key: &str) -> bool {
+    !matches!(key, "input_path" | "page_index")
+}
+
 /// The JSON text of one result.
 pub fn result_json(res: &Classification) -> String {
-    let page = res.page_index.map_or("null".to_string(), |p| p.to_string());
-    let ids: Vec<String> = res.class_ids.iter().map(i32::to_string).collect();
-    let scores: Vec<String> = res.scores.iter().map(|s| repr_f64(f64::from(*s))).collect();
-    let labels: Vec<String> = res.label_names.iter().map(|l| json_string(l)).collect();
-    format!(
-        "{{\n    \"input_path\": {},\n    \"page_index\": {},\n    \"class_ids\": {},\n    \"scores\": {},\n    \"label_names\": {}\n}}",
-        json_string(&res.input_path),
-        page,
-        json_list(&ids),
-        json_list(&scores),
-        json_list(&labels)
-    )
+    let body: Vec<String> = fields(res)
+        .iter()
+        .map(|(key, items)| {
+            let value = if is_list(key) {
+                json_list(items)
+            } else {
+                items.concat()
+            };
+            format!("    \"{key}\": {value}")
+        })
+        .collect();
+    format!("{{\n{}\n}}", body.join(",\n"))
 }
 
 /// The result on one line (`--format jsonl`), Python's `json.dumps` spacing.
 pub fn compact_json(res: &Classification) -> String {
-    let page = res.page_index.map_or("null".to_string(), |p| p.to_string());
-    let ids: Vec<String> = res.class_ids.iter().map(i32::to_string).collect();
-    let scores: Vec<String> = res.scores.iter().map(|s| repr_f64(f64::from(*s))).collect();
-    let labels: Vec<String> = res.label_names.iter().map(|l| json_string(l)).collect();
-    format!(
-        "{{\"input_path\": {}, \"page_index\": {}, \"class_ids\": [{}], \"scores\": [{}], \"label_names\": [{}]}}",
-        json_string(&res.input_path),
-        page,
-        ids.join(", "),
-        scores.join(", "),
-        labels.join(", ")
-    )
+    let body: Vec<String> = fields(res)
+        .iter()
+        .map(|(key, items)| {
+            let value = if is_list(key) {
+                format!("[{}]", items.join(", "))
+            } else {
+                items.concat()
+            };
+            format!("\"{key}\": {value}")
+        })
+        .collect();
+    format!("{{{}}}", body.join(", "))
 }
 
 /// A list at indent level 1, one item per line (`[]` when empty, like Python).
