@@ -67,6 +67,8 @@ pub enum Command {
     Predict(PredictArgs),
     /// List the known models.
     ListModels,
+    /// Serve the pipeline over HTTP.
+    Serve(ServeArgs),
     /// Write the pipeline's YAML.
     GetPipelineConfig {
         /// Pipeline name.
@@ -91,6 +93,19 @@ pub struct PredictArgs {
     pub topk: Option<i64>,
 }
 
+/// Everything `--serve` needs from the command line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServeArgs {
+    /// `--pipeline`.
+    pub pipeline: String,
+    /// `--device`, unparsed.
+    pub device: Option<String>,
+    /// `--host`.
+    pub host: String,
+    /// `--port` (0 picks a free port).
+    pub port: u16,
+}
+
 /// A command line that parses but asks for something wrong or unavailable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CliError {
@@ -105,9 +120,6 @@ pub enum CliError {
 impl Command {
     /// Validates raw flags into a command.
     pub fn from_raw(raw: RawArgs) -> Result<Self, CliError> {
-        if raw.serve {
-            return Err(not_yet("--serve (serving the pipeline over HTTP)"));
-        }
         if raw.use_hpip || raw.hpi_config.is_some() {
             return Err(not_yet(
                 "--use_hpip / --hpi_config (high-performance inference backends)",
@@ -119,6 +131,19 @@ impl Command {
                     "--engine {engine}: this build runs ONNX models with ONNX Runtime only; use --engine onnxruntime or leave it out"
                 )));
             }
+        }
+        if raw.serve {
+            let Some(pipeline) = raw.pipeline else {
+                return Err(CliError::Usage(
+                    "--serve needs --pipeline (image_classification or a pipeline YAML)".into(),
+                ));
+            };
+            return Ok(Command::Serve(ServeArgs {
+                pipeline,
+                device: raw.device,
+                host: raw.host,
+                port: raw.port,
+            }));
         }
         if raw.list_models {
             return Ok(Command::ListModels);
@@ -211,8 +236,8 @@ mod tests {
     #[test]
     fn unsupported_features_say_so() {
         for args in [
-            &["--serve", "--pipeline", "image_classification"][..],
-            &["--use_hpip", "--pipeline", "x"],
+            &["--use_hpip", "--pipeline", "x"][..],
+            &["--serve", "--use_hpip", "--pipeline", "x"],
             &["--hpi_config", "{}", "--pipeline", "x"],
         ] {
             let err = parse(args).unwrap_err();
@@ -222,6 +247,36 @@ mod tests {
         let err = parse(&["--engine", "paddle", "--pipeline", "x"]).unwrap_err();
         assert!(err.to_string().contains("--engine paddle"));
         assert!(parse(&["--engine", "onnxruntime", "--pipeline", "x"]).is_ok());
+    }
+
+    #[test]
+    fn serve_flags() {
+        let cmd = parse(&[
+            "--serve",
+            "--pipeline",
+            "image_classification",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--device",
+            "cpu",
+        ])
+        .unwrap();
+        assert_eq!(
+            cmd,
+            Command::Serve(ServeArgs {
+                pipeline: "image_classification".into(),
+                device: Some("cpu".into()),
+                host: "127.0.0.1".into(),
+                port: 0,
+            })
+        );
+        let Command::Serve(defaults) = parse(&["--serve", "--pipeline", "p.yaml"]).unwrap() else {
+            panic!("not serve");
+        };
+        assert_eq!((defaults.host.as_str(), defaults.port), ("0.0.0.0", 8080));
+        assert!(matches!(parse(&["--serve"]), Err(CliError::Usage(_))));
     }
 
     #[test]

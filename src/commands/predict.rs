@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{bail, Context};
 
 use crate::cli::PredictArgs;
-use crate::config::PipelineConfig;
+use crate::config::{ModuleConfig, PipelineConfig};
 use crate::exit_codes::ExitCode;
 use crate::input;
 use crate::log;
@@ -23,14 +23,7 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
     let config = PipelineConfig::from_pipeline_arg(&args.pipeline)?;
     check_device(args.device.as_deref())?;
     let module = &config.module;
-    let shown_dir = module
-        .model_dir
-        .as_ref()
-        .map_or("None".to_string(), |d| py_str_repr(&d.to_string_lossy()));
-    log::info(&format!(
-        "Creating model: ({}, {shown_dir})",
-        py_str_repr(&module.model_name)
-    ));
+    log::info(&creating_model_line(module));
     let model = resolve_model(&module.model_name, module.model_dir.as_deref())?;
     let mut pipeline = Pipeline::new(&model, module.batch_size)?;
     let Some(input_arg) = &args.input else {
@@ -50,6 +43,18 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::Failure);
     }
     Ok(ExitCode::Success)
+}
+
+/// PaddleX's `Creating model: ('name', None)` line.
+pub fn creating_model_line(module: &ModuleConfig) -> String {
+    let shown_dir = module
+        .model_dir
+        .as_ref()
+        .map_or("None".to_string(), |d| py_str_repr(&d.to_string_lossy()));
+    format!(
+        "Creating model: ({}, {shown_dir})",
+        py_str_repr(&module.model_name)
+    )
 }
 
 /// Prints and saves one outcome; false when it failed.
@@ -95,7 +100,7 @@ fn handle(outcome: Outcome, save_path: Option<&Path>, collisions: &mut Collision
 /// This build runs on the CPU. A GPU or NPU request falls back to the CPU with
 /// a warning, as PaddleX does when the device is unusable, unless
 /// `PADDLE_PDX_DISABLE_DEVICE_FALLBACK` is set.
-fn check_device(device: Option<&str>) -> anyhow::Result<()> {
+pub fn check_device(device: Option<&str>) -> anyhow::Result<()> {
     let Some(text) = device else { return Ok(()) };
     let device = Device::parse(text).with_context(|| format!("invalid --device {text}"))?;
     match device.kind.as_str() {
