@@ -432,6 +432,24 @@ fn mixed_load_of_good_and_garbage_requests_has_no_wrong_answer() {
     assert!(log.contains("\"POST /image-classification HTTP/1.1\" 200 OK"));
     assert!(log.contains("\"POST /image-classification HTTP/1.1\" 422 Unprocessable Entity"));
     assert!(!log.contains("/health"));
+    // The layout of uvicorn's lines, as the real server wrote them (ports differ).
+    let without_port = |l: &str| {
+        let (head, tail) = l.split_once(" - ").unwrap_or((l, ""));
+        format!(
+            "{}:PORT - {tail}",
+            head.rsplit_once(':').map_or(head, |(h, _)| h)
+        )
+    };
+    let theirs = std::fs::read_to_string(data_dir().join("serving/server_stdout.txt")).unwrap();
+    let ours = lines.iter().map(|l| without_port(l)).collect::<Vec<_>>();
+    // The statuses this load produces (their 500s are our 422s).
+    let kinds = theirs
+        .lines()
+        .filter(|l| l.contains("\"POST /image-classification "))
+        .filter(|l| l.contains("\" 200 ") || l.contains("\" 422 "));
+    for line in kinds.map(without_port) {
+        assert!(ours.contains(&line), "{line} not among ours");
+    }
 }
 
 #[test]
