@@ -8,6 +8,7 @@ use crate::cli::{CliError, Command, RawArgs};
 use crate::commands;
 use crate::exit_codes::ExitCode;
 use crate::log;
+use crate::serve;
 
 /// Runs the CLI with `args` (program name first) and returns the exit code.
 pub fn run(args: Vec<OsString>) -> ExitCode {
@@ -40,6 +41,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     };
     let result = match &command {
         Command::Predict(args) => commands::predict::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::ListModels => commands::list_models::run(),
         Command::GetPipelineConfig { name, save_path } => {
             commands::pipeline_config::run(name, save_path.as_deref())

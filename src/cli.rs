@@ -88,6 +88,8 @@ pub enum Command {
     Predict(PredictArgs),
     /// List the known models.
     ListModels,
+    /// Serve the pipeline over HTTP.
+    Serve(ServeArgs),
     /// Write the pipeline's YAML.
     GetPipelineConfig {
         /// Pipeline name.
@@ -122,6 +124,23 @@ pub struct PredictArgs {
     pub hpi_config: Option<String>,
 }
 
+/// Everything `--serve` needs from the command line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServeArgs {
+    /// `--pipeline`.
+    pub pipeline: String,
+    /// `--device`, unparsed.
+    pub device: Option<String>,
+    /// `--host`.
+    pub host: String,
+    /// `--port` (0 picks a free port).
+    pub port: u16,
+    /// `--use_hpip`.
+    pub use_hpip: bool,
+    /// `--hpi_config`, the Python literal as given.
+    pub hpi_config: Option<String>,
+}
+
 /// A command line that parses but asks for something wrong or unavailable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CliError {
@@ -136,15 +155,27 @@ pub enum CliError {
 impl Command {
     /// Validates raw flags into a command.
     pub fn from_raw(raw: RawArgs) -> Result<Self, CliError> {
-        if raw.serve {
-            return Err(not_yet("--serve (serving the pipeline over HTTP)"));
-        }
         if let Some(engine) = &raw.engine {
             if engine != "onnxruntime" {
                 return Err(CliError::NotSupported(format!(
                     "--engine {engine}: this build runs ONNX models with ONNX Runtime only; use --engine onnxruntime or leave it out"
                 )));
             }
+        }
+        if raw.serve {
+            let Some(pipeline) = raw.pipeline else {
+                return Err(CliError::Usage(
+                    "--serve needs --pipeline (image_classification or a pipeline YAML)".into(),
+                ));
+            };
+            return Ok(Command::Serve(ServeArgs {
+                pipeline,
+                device: raw.device,
+                host: raw.host,
+                port: raw.port,
+                use_hpip: raw.use_hpip,
+                hpi_config: raw.hpi_config,
+            }));
         }
         if raw.list_models {
             return Ok(Command::ListModels);
@@ -202,10 +233,6 @@ fn parse_shard(text: &str) -> Result<(usize, usize), CliError> {
         return Err(bad());
     }
     Ok((k, n))
-}
-
-fn not_yet(what: &str) -> CliError {
-    CliError::NotSupported(format!("{what} is not yet supported by paddlex-rs"))
 }
 
 #[cfg(test)]
@@ -311,13 +338,42 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_features_say_so() {
-        let err = parse(&["--serve", "--pipeline", "image_classification"]).unwrap_err();
-        assert!(matches!(err, CliError::NotSupported(_)));
-        assert!(err.to_string().contains("not yet supported"));
+    fn other_engines_are_refused() {
         let err = parse(&["--engine", "paddle", "--pipeline", "x"]).unwrap_err();
         assert!(err.to_string().contains("--engine paddle"));
         assert!(parse(&["--engine", "onnxruntime", "--pipeline", "x"]).is_ok());
+    }
+
+    #[test]
+    fn serve_flags() {
+        let cmd = parse(&[
+            "--serve",
+            "--pipeline",
+            "image_classification",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--device",
+            "cpu",
+        ])
+        .unwrap();
+        assert_eq!(
+            cmd,
+            Command::Serve(ServeArgs {
+                pipeline: "image_classification".into(),
+                device: Some("cpu".into()),
+                host: "127.0.0.1".into(),
+                port: 0,
+                use_hpip: false,
+                hpi_config: None,
+            })
+        );
+        let Command::Serve(defaults) = parse(&["--serve", "--pipeline", "p.yaml"]).unwrap() else {
+            panic!("not serve");
+        };
+        assert_eq!((defaults.host.as_str(), defaults.port), ("0.0.0.0", 8080));
+        assert!(matches!(parse(&["--serve"]), Err(CliError::Usage(_))));
     }
 
     #[test]

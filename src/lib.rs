@@ -2,7 +2,8 @@
 //! and CLI. The data flow, module by module:
 //! [`input`] → [`image::decode`] → [`image::preprocess`] → [`runtime`] →
 //! [`postprocess`] → [`result`] / [`visualize`] / [`output`], tied together
-//! by [`pipeline`] and driven by [`commands`].
+//! by [`pipeline`] and driven by [`commands`]; [`serve`] offers the same
+//! pipeline over HTTP.
 
 pub mod app;
 pub mod cli;
@@ -20,4 +21,5 @@ pub mod provision;
 pub mod report;
 pub mod result;
 pub mod runtime;
+pub mod serve;
 pub mod visualize;

@@ -6,6 +6,7 @@
 //! order, a failure included, so one bad file never stops the others.
 
 use image::RgbImage;
+use std::path::Path;
 use std::sync::mpsc;
 
 use rayon::prelude::*;
@@ -61,43 +62,16 @@ impl Pipeline {
         Self::assemble(model, batch_size, vec![cpu], None)
     }
 
-    /// Loads the model as `plan` says: one session per device id. When a GPU
-    /// or NPU provider cannot be registered with the onnxruntime backend, the
-    /// CPU is used instead (with a warning if the device was asked for),
-    /// unless `PADDLE_PDX_DISABLE_DEVICE_FALLBACK` is set.
+    /// Loads the model as `plan` says: one session per device id (see
+    /// [`load_sessions`] for the fallback rules).
     pub fn with_plan(
         model: &ModelDir,
         batch_size: usize,
         plan: &ExecutionPlan,
     ) -> Result<Self, PipelineError> {
-        let ids = if plan.device.kind == "cpu" || plan.device.ids.is_empty() {
-            vec![0]
-        } else {
-            plan.device.ids.clone()
-        };
-        let loaded: Result<Vec<Classifier>, RuntimeError> = ids
-            .iter()
-            .map(|&id| Classifier::load_with(&model.onnx, plan, id))
-            .collect();
-        match loaded {
-            Ok(classifiers) => Self::assemble(model, batch_size, classifiers, Some(plan.clone())),
-            Err(e @ RuntimeError::Provider { .. })
-                if plan.device.kind != "cpu" && plan.backend == Backend::OnnxRuntime =>
-            {
-                let reason = format!("{} was requested but {e}", plan.device);
-                fallback_allowed(&reason)?;
-                if plan.requested {
-                    log::warn(&format!("{reason}; falling back to CPU"));
-                }
-                let cpu = ExecutionPlan {
-                    device: Device::cpu(),
-                    ..plan.clone()
-                };
-                let classifier = Classifier::load_with(&model.onnx, &cpu, 0)?;
-                Self::assemble(model, batch_size, vec![classifier], Some(cpu))
-            }
-            Err(e) => Err(e.into()),
-        }
+        let per_device = plan.device.ids.len().max(1);
+        let (classifiers, effective) = load_sessions(&model.onnx, plan, per_device)?;
+        Self::assemble(model, batch_size, classifiers, Some(effective))
     }
 
     fn assemble(
@@ -314,7 +288,11 @@ fn run_batch(
 /// Top-k with labels for one row.
 fn classify_row(r: &Ready, row: &[f32], k: usize, labels: Option<&[String]>) -> Classification {
     let top = top_k(row, k);
-    let label_names = top.class_ids.iter().map(|&id| label(labels, id)).collect();
+    let label_names = top
+        .class_ids
+        .iter()
+        .map(|&id| label_for(labels, id))
+        .collect();
     Classification {
         input_path: r.input_path.clone(),
         page_index: r.page_index,
@@ -324,10 +302,61 @@ fn classify_row(r: &Ready, row: &[f32], k: usize, labels: Option<&[String]>) -> 
     }
 }
 
+/// Loads `count` sessions of `onnx` as `plan` says, dealt over the plan's
+/// device ids. When a GPU or NPU provider cannot be registered with the
+/// onnxruntime backend, the CPU is used instead (with a warning if the
+/// device was asked for), unless `PADDLE_PDX_DISABLE_DEVICE_FALLBACK` is
+/// set. Returns the sessions and the plan that really runs.
+pub fn load_sessions(
+    onnx: &Path,
+    plan: &ExecutionPlan,
+    count: usize,
+) -> Result<(Vec<Classifier>, ExecutionPlan), PipelineError> {
+    let ids = if plan.device.kind == "cpu" || plan.device.ids.is_empty() {
+        vec![0]
+    } else {
+        plan.device.ids.clone()
+    };
+    let loaded: Result<Vec<Classifier>, RuntimeError> = (0..count.max(1))
+        .map(|i| Classifier::load_with(onnx, plan, ids[i % ids.len()]))
+        .collect();
+    match loaded {
+        Ok(classifiers) => Ok((classifiers, plan.clone())),
+        Err(e @ RuntimeError::Provider { .. })
+            if plan.device.kind != "cpu" && plan.backend == Backend::OnnxRuntime =>
+        {
+            let reason = format!("{} was requested but {e}", plan.device);
+            fallback_allowed(&reason)?;
+            if plan.requested {
+                log::warn(&format!("{reason}; falling back to CPU"));
+            }
+            let cpu = ExecutionPlan {
+                device: Device::cpu(),
+                ..plan.clone()
+            };
+            let classifiers = (0..count.max(1))
+                .map(|_| Classifier::load_with(onnx, &cpu, 0))
+                .collect::<Result<_, _>>()?;
+            Ok((classifiers, cpu))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The model's labels: inference.yml's `label_list`, else the ONNX metadata.
+pub fn model_labels(model: &ModelDir, classifier: &Classifier) -> Option<Vec<String>> {
+    model
+        .config
+        .label_list
+        .clone()
+        .or_else(|| classifier.metadata_labels())
+}
+
 /// The label of a class id, or the id itself (PaddleX 3.5+'s fallback).
-pub fn label(labels: Option<&[String]>, id: i32) -> String {
-    labels
-        .and_then(|l| l.get(id as usize))
+pub fn label_for(labels: Option<&[String]>, id: i32) -> String {
+    usize::try_from(id)
+        .ok()
+        .and_then(|i| labels.and_then(|l| l.get(i)))
         .cloned()
         .unwrap_or_else(|| id.to_string())
 }

@@ -8,7 +8,7 @@ use anyhow::Context;
 use rayon::prelude::*;
 
 use crate::cli::PredictArgs;
-use crate::config::PipelineConfig;
+use crate::config::{ModuleConfig, PipelineConfig};
 use crate::exit_codes::ExitCode;
 use crate::input::{self, Unit};
 use crate::log;
@@ -33,31 +33,16 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
     if let Some(text) = &args.device {
         Device::parse(text)?;
     }
-    let hpi = HpiConfig::resolve(config.hpi_config.as_ref(), args.hpi_config.as_deref())?;
-    let use_hpip = args.use_hpip || config.use_hpip;
-    if args.hpi_config.is_some() && !use_hpip {
-        log::warn("--hpi_config has no effect without --use_hpip (as in PaddleX)");
-    }
     let module = &config.module;
-    let shown_dir = module
-        .model_dir
-        .as_ref()
-        .map_or("None".to_string(), |d| py_str_repr(&d.to_string_lossy()));
-    log::info(&format!(
-        "Creating model: ({}, {shown_dir})",
-        py_str_repr(&module.model_name)
-    ));
+    log::info(&creating_model_line(module));
     let model = resolve_model(&module.model_name, module.model_dir.as_deref())?;
-    let request = PlanRequest {
-        device: args.device.as_deref(),
-        use_hpip,
-        hpi: &hpi,
-        model_dir: &model.path,
-    };
-    let (plan, warning) = plan::plan(&request, &plan::probe_hardware)?;
-    if let Some(warning) = warning {
-        log::warn(&warning);
-    }
+    let plan = execution_plan(
+        &config,
+        &model.path,
+        args.device.as_deref(),
+        args.use_hpip,
+        args.hpi_config.as_deref(),
+    )?;
     let mut pipeline = Pipeline::with_plan(&model, module.batch_size, &plan)?;
     if let Some(effective) = pipeline.plan() {
         log::info(&describe(effective));
@@ -218,8 +203,48 @@ fn save(
     output::save_image(&image, &paths.image).map_err(|e| e.to_string())
 }
 
+/// The execution plan from `--device`, `--use_hpip`, `--hpi_config` and the
+/// pipeline YAML; warns about a requested device that falls back to the CPU
+/// and about an `--hpi_config` that has no effect.
+pub fn execution_plan(
+    config: &PipelineConfig,
+    model_dir: &Path,
+    device: Option<&str>,
+    use_hpip: bool,
+    hpi_config: Option<&str>,
+) -> anyhow::Result<ExecutionPlan> {
+    let hpi = HpiConfig::resolve(config.hpi_config.as_ref(), hpi_config)?;
+    let use_hpip = use_hpip || config.use_hpip;
+    if hpi_config.is_some() && !use_hpip {
+        log::warn("--hpi_config has no effect without --use_hpip (as in PaddleX)");
+    }
+    let request = PlanRequest {
+        device,
+        use_hpip,
+        hpi: &hpi,
+        model_dir,
+    };
+    let (plan, warning) = plan::plan(&request, &plan::probe_hardware)?;
+    if let Some(warning) = warning {
+        log::warn(&warning);
+    }
+    Ok(plan)
+}
+
+/// PaddleX's `Creating model: ('name', None)` line.
+pub fn creating_model_line(module: &ModuleConfig) -> String {
+    let shown_dir = module
+        .model_dir
+        .as_ref()
+        .map_or("None".to_string(), |d| py_str_repr(&d.to_string_lossy()));
+    format!(
+        "Creating model: ({}, {shown_dir})",
+        py_str_repr(&module.model_name)
+    )
+}
+
 /// `Inference: onnxruntime backend, CPUExecutionProvider, 2 threads`.
-fn describe(plan: &ExecutionPlan) -> String {
+pub fn describe(plan: &ExecutionPlan) -> String {
     let provider = provider_name(plan);
     let precision = if plan.backend == Backend::TensorRt && plan.fp16 {
         " (fp16)"

@@ -3,6 +3,8 @@
 //! PaddleX's expected values.
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

@@ -1,0 +1,440 @@
+//! The wire format of PaddleX's serving API: the request body, validated the
+//! way FastAPI and pydantic (lax mode) validate it, and the response bodies,
+//! written byte for byte in FastAPI's layout and key order.
+
+use serde_json::{json, Map, Value};
+
+use super::pyjson::{self, DUMPS_DEFAULT};
+use crate::result::pyfloat::repr_f64;
+
+/// A validated `POST /image-classification` body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InferRequest {
+    /// Base64 of the file bytes, or an http(s) URL.
+    pub image: String,
+    /// Top-k asked for; `None` uses the pipeline's.
+    pub topk: Option<usize>,
+    /// Whether to return the visualisation; `None` uses `Serving.visualize`.
+    pub visualize: Option<bool>,
+}
+
+/// One pydantic validation error, as FastAPI reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    /// pydantic's error type, e.g. `missing`.
+    pub kind: &'static str,
+    /// Where: `["body", "image"]`, `["body", 10]`, ...
+    pub loc: Vec<Value>,
+    /// The human message.
+    pub msg: String,
+    /// The offending input.
+    pub input: Value,
+    /// Extra context (`{"gt": 0}`), if any.
+    pub ctx: Option<Value>,
+}
+
+impl FieldError {
+    fn field(kind: &'static str, name: &str, msg: &str, input: &Value) -> Box<Self> {
+        Box::new(FieldError {
+            kind,
+            loc: vec![json!("body"), json!(name)],
+            msg: msg.to_string(),
+            input: input.clone(),
+            ctx: None,
+        })
+    }
+
+    fn to_value(&self) -> Value {
+        let mut map = Map::new();
+        map.insert("type".into(), json!(self.kind));
+        map.insert("loc".into(), Value::Array(self.loc.clone()));
+        map.insert("msg".into(), json!(self.msg));
+        map.insert("input".into(), self.input.clone());
+        if let Some(ctx) = &self.ctx {
+            map.insert("ctx".into(), ctx.clone());
+        }
+        Value::Object(map)
+    }
+}
+
+/// A body that failed validation: the errors, and the client's `logId` if it sent one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invalid {
+    /// pydantic's errors, in field order.
+    pub errors: Vec<FieldError>,
+    /// A string `logId` found in the body.
+    pub log_id: Option<String>,
+}
+
+impl Invalid {
+    /// The `errorMsg`: `json.dumps` of the error list, as PaddleX writes it.
+    pub fn message(&self) -> String {
+        let list = Value::Array(self.errors.iter().map(FieldError::to_value).collect());
+        pyjson::dumps(&list, DUMPS_DEFAULT)
+    }
+}
+
+/// The client's `logId` in a parsed body, when it is a string.
+pub fn log_id_of(body: &Value) -> Option<String> {
+    body.get("logId")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+/// Parses and validates a request body. Any content type is read as JSON
+/// (FastAPI would refuse a body sent without a JSON content type).
+pub fn parse_infer_body(body: &[u8]) -> Result<InferRequest, Invalid> {
+    let invalid = |errors: Vec<FieldError>, log_id: Option<String>| Invalid { errors, log_id };
+    if body.is_empty() {
+        let missing = FieldError {
+            kind: "missing",
+            loc: vec![json!("body")],
+            msg: "Field required".into(),
+            input: Value::Null,
+            ctx: None,
+        };
+        return Err(invalid(vec![missing], None));
+    }
+    let value = parse_json(body).map_err(|e| invalid(vec![*e], None))?;
+    let log_id = log_id_of(&value);
+    let Value::Object(map) = &value else {
+        let error = FieldError {
+            kind: "model_attributes_type",
+            loc: vec![json!("body")],
+            msg: "Input should be a valid dictionary or object to extract fields from".into(),
+            input: value.clone(),
+            ctx: None,
+        };
+        return Err(invalid(vec![error], log_id));
+    };
+    let mut errors = Vec::new();
+    let image = match map.get("image") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => {
+            errors.push(*FieldError::field(
+                "string_type",
+                "image",
+                "Input should be a valid string",
+                other,
+            ));
+            None
+        }
+        None => {
+            errors.push(*FieldError::field(
+                "missing",
+                "image",
+                "Field required",
+                &value,
+            ));
+            None
+        }
+    };
+    let topk = map
+        .get("topk")
+        .map_or(Ok(None), validate_topk)
+        .map_err(|e| errors.push(*e))
+        .ok()
+        .flatten();
+    let visualize = map
+        .get("visualize")
+        .map_or(Ok(None), validate_visualize)
+        .map_err(|e| errors.push(*e))
+        .ok()
+        .flatten();
+    match image {
+        Some(image) if errors.is_empty() => Ok(InferRequest {
+            image,
+            topk,
+            visualize,
+        }),
+        _ => Err(invalid(errors, log_id)),
+    }
+}
+
+/// Parses JSON, reporting a syntax error the way FastAPI does (`json_invalid`
+/// at Python's character position, with Python's message).
+fn parse_json(body: &[u8]) -> Result<Value, Box<FieldError>> {
+    let body = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body);
+    let json_invalid = |pos: usize, error: String| {
+        Box::new(FieldError {
+            kind: "json_invalid",
+            loc: vec![json!("body"), json!(pos)],
+            msg: "JSON decode error".into(),
+            input: json!({}),
+            ctx: Some(json!({ "error": error })),
+        })
+    };
+    let text = std::str::from_utf8(body).map_err(|e| {
+        json_invalid(
+            e.valid_up_to(),
+            "the body is not valid UTF-8 text".to_string(),
+        )
+    })?;
+    serde_json::from_str(text).map_err(|e| match pyjson::locate_error(text) {
+        Some(py) => json_invalid(py.pos, py.msg),
+        // Text Python accepts but serde does not (NaN, lone surrogates, depth).
+        None => json_invalid(char_offset(text, e.line(), e.column()), e.to_string()),
+    })
+}
+
+/// The character offset of serde's 1-based line and column.
+fn char_offset(text: &str, line: usize, column: usize) -> usize {
+    let before: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(|l| l.chars().count())
+        .sum();
+    before + column.saturating_sub(1)
+}
+
+/// `topk: Optional[int] = Field(gt=0)` in pydantic's lax mode.
+fn validate_topk(value: &Value) -> Result<Option<usize>, Box<FieldError>> {
+    let int_error = |kind, msg| FieldError::field(kind, "topk", msg, value);
+    let k: i128 = match value {
+        Value::Null => return Ok(None),
+        Value::Bool(b) => i128::from(*b),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i128::from(i)
+            } else if let Some(u) = n.as_u64() {
+                i128::from(u)
+            } else {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                if !f.is_finite() {
+                    return Err(int_error(
+                        "finite_number",
+                        "Input should be a finite number",
+                    ));
+                }
+                if f.fract() != 0.0 {
+                    return Err(int_error(
+                        "int_from_float",
+                        "Input should be a valid integer, got a number with a fractional part",
+                    ));
+                }
+                f.clamp(-1e30, 1e30) as i128
+            }
+        }
+        Value::String(s) => s.trim().replace('_', "").parse::<i128>().map_err(|_| {
+            int_error(
+                "int_parsing",
+                "Input should be a valid integer, unable to parse string as an integer",
+            )
+        })?,
+        Value::Array(_) | Value::Object(_) => {
+            return Err(int_error("int_type", "Input should be a valid integer"))
+        }
+    };
+    if k <= 0 {
+        let mut e = int_error("greater_than", "Input should be greater than 0");
+        e.ctx = Some(json!({"gt": 0}));
+        return Err(e);
+    }
+    Ok(Some(usize::try_from(k).unwrap_or(usize::MAX)))
+}
+
+/// `visualize: Optional[bool]` in pydantic's lax mode.
+fn validate_visualize(value: &Value) -> Result<Option<bool>, Box<FieldError>> {
+    let parsing = || {
+        FieldError::field(
+            "bool_parsing",
+            "visualize",
+            "Input should be a valid boolean, unable to interpret input",
+            value,
+        )
+    };
+    match value {
+        Value::Null => Ok(None),
+        Value::Bool(b) => Ok(Some(*b)),
+        Value::Number(n) => match n.as_f64() {
+            Some(0.0) => Ok(Some(false)),
+            Some(1.0) => Ok(Some(true)),
+            _ => Err(parsing()),
+        },
+        Value::String(s) => match s.to_ascii_lowercase().as_str() {
+            "0" | "off" | "f" | "false" | "n" | "no" => Ok(Some(false)),
+            "1" | "on" | "t" | "true" | "y" | "yes" => Ok(Some(true)),
+            _ => Err(parsing()),
+        },
+        Value::Array(_) | Value::Object(_) => Err(FieldError::field(
+            "bool_type",
+            "visualize",
+            "Input should be a valid boolean",
+            value,
+        )),
+    }
+}
+
+/// One entry of `result.categories`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Category {
+    /// Class id.
+    pub id: i32,
+    /// Its label (or the id as text).
+    pub name: String,
+    /// float32 score, rounded to 5 decimals like PaddleX.
+    pub score: f32,
+}
+
+/// The 200 body: `{"logId","result":{"categories":[...],"image"?},"errorCode":0,"errorMsg":"Success"}`.
+/// `image` (base64 JPEG) is left out entirely when `None`.
+pub fn success_body(log_id: &str, categories: &[Category], image: Option<&str>) -> String {
+    let mut out = String::with_capacity(160 + categories.len() * 80 + image.map_or(0, str::len));
+    out.push_str("{\"logId\":");
+    pyjson::write_str(&mut out, log_id, false);
+    out.push_str(",\"result\":{\"categories\":[");
+    for (i, c) in categories.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"id\":");
+        out.push_str(&c.id.to_string());
+        out.push_str(",\"name\":");
+        pyjson::write_str(&mut out, &c.name, false);
+        out.push_str(",\"score\":");
+        out.push_str(&repr_f64(f64::from(c.score)));
+        out.push('}');
+    }
+    out.push(']');
+    if let Some(image) = image {
+        // Base64 needs no escaping.
+        out.push_str(",\"image\":\"");
+        out.push_str(image);
+        out.push('"');
+    }
+    out.push_str("},\"errorCode\":0,\"errorMsg\":\"Success\"}");
+    out
+}
+
+/// The body of `GET /health` and of every error: `{"logId","errorCode","errorMsg"}`.
+pub fn envelope_body(log_id: &str, error_code: u16, error_msg: &str) -> String {
+    let mut out = String::with_capacity(80 + error_msg.len());
+    out.push_str("{\"logId\":");
+    pyjson::write_str(&mut out, log_id, false);
+    out.push_str(",\"errorCode\":");
+    out.push_str(&error_code.to_string());
+    out.push_str(",\"errorMsg\":");
+    pyjson::write_str(&mut out, error_msg, false);
+    out.push('}');
+    out
+}
+
+/// A fresh log id: a random UUID4 in its hyphenated form.
+pub fn new_log_id() -> String {
+    uuid::Uuid::new_v4().hyphenated().to_string()
+}
+
+/// The OpenAPI document served at `/openapi.json`: PaddleX's schema names
+/// and fields, plus the 413 and 503 answers this server adds.
+pub const OPENAPI_JSON: &str = r##"{"openapi":"3.1.0","info":{"title":"paddlex-rs image_classification","version":"0.1.0"},"paths":{"/health":{"get":{"summary":"Check Health","operationId":"checkHealth","responses":{"200":{"description":"Healthy","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}}}}},"/image-classification":{"post":{"summary":"Infer","operationId":"infer","requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"#/components/schemas/InferRequest"}}}},"responses":{"200":{"description":"Success","content":{"application/json":{"schema":{"$ref":"#/components/schemas/InferResponse"}}}},"413":{"description":"Request body too large","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}},"422":{"description":"Invalid body, or an image that cannot be fetched or decoded","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}},"500":{"description":"Server fault","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}},"503":{"description":"Queue full, retry later","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}}}}}},"components":{"schemas":{"NoResultResponse":{"type":"object","required":["logId","errorCode","errorMsg"],"properties":{"logId":{"type":"string"},"errorCode":{"type":"integer"},"errorMsg":{"type":"string"}}},"InferRequest":{"type":"object","required":["image"],"properties":{"image":{"type":"string","description":"base64 of the image file, or an http(s) URL"},"topk":{"anyOf":[{"type":"integer","exclusiveMinimum":0},{"type":"null"}]},"visualize":{"anyOf":[{"type":"boolean"},{"type":"null"}]}}},"Category":{"type":"object","required":["id","name","score"],"properties":{"id":{"type":"integer"},"name":{"type":"string"},"score":{"type":"number"}}},"InferResult":{"type":"object","required":["categories"],"properties":{"categories":{"type":"array","items":{"$ref":"#/components/schemas/Category"}},"image":{"type":"string","description":"base64 JPEG of the visualisation"}}},"InferResponse":{"type":"object","required":["logId","result","errorCode","errorMsg"],"properties":{"logId":{"type":"string"},"result":{"$ref":"#/components/schemas/InferResult"},"errorCode":{"type":"integer","const":0},"errorMsg":{"type":"string","const":"Success"}}}}}}"##;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(body: &str) -> String {
+        parse_infer_body(body.as_bytes()).unwrap_err().message()
+    }
+
+    #[test]
+    fn valid_bodies_with_lax_values() {
+        let r = parse_infer_body(br#"{"image": "abc", "topk": "3", "visualize": "no"}"#).unwrap();
+        assert_eq!(
+            r,
+            InferRequest {
+                image: "abc".into(),
+                topk: Some(3),
+                visualize: Some(false)
+            }
+        );
+        let r = parse_infer_body(br#"{"image": "abc", "topk": 2.0, "visualize": null, "x": 1}"#)
+            .unwrap();
+        assert_eq!((r.topk, r.visualize), (Some(2), None));
+        let r = parse_infer_body(br#"{"image": "a", "topk": null, "visualize": 1}"#).unwrap();
+        assert_eq!((r.topk, r.visualize), (None, Some(true)));
+    }
+
+    #[test]
+    fn messages_match_paddlex_3_3() {
+        // The reference responses of the real server (tests/data/serving).
+        assert_eq!(
+            message(r#"{"topk": 2}"#),
+            r#"[{"type": "missing", "loc": ["body", "image"], "msg": "Field required", "input": {"topk": 2}}]"#
+        );
+        assert_eq!(
+            message(r#"{"image": "x", "topk": 0}"#),
+            r#"[{"type": "greater_than", "loc": ["body", "topk"], "msg": "Input should be greater than 0", "input": 0, "ctx": {"gt": 0}}]"#
+        );
+        assert_eq!(
+            message(r#"{"image": 123}"#),
+            r#"[{"type": "string_type", "loc": ["body", "image"], "msg": "Input should be a valid string", "input": 123}]"#
+        );
+        assert_eq!(
+            message(r#"{"image": nope}"#),
+            r#"[{"type": "json_invalid", "loc": ["body", 10], "msg": "JSON decode error", "input": {}, "ctx": {"error": "Expecting value"}}]"#
+        );
+    }
+
+    #[test]
+    fn every_field_error_is_reported_and_log_id_kept() {
+        let e = parse_infer_body(
+            br#"{"logId": "abc", "image": [], "topk": 1.5, "visualize": "maybe"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.log_id.as_deref(), Some("abc"));
+        let kinds: Vec<_> = e.errors.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, ["string_type", "int_from_float", "bool_parsing"]);
+        let e = parse_infer_body(br#"{"image": "a", "topk": {}, "visualize": []}"#).unwrap_err();
+        let kinds: Vec<_> = e.errors.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, ["int_type", "bool_type"]);
+        assert!(parse_infer_body(br#"{"image": "a", "topk": -3}"#).is_err());
+        assert!(parse_infer_body(br#"{"image": "a", "topk": false}"#).is_err());
+        assert!(parse_infer_body(br#"{"image": "a", "topk": "x"}"#).is_err());
+    }
+
+    #[test]
+    fn non_objects_empty_bodies_and_bad_utf8() {
+        assert_eq!(
+            message("[1]"),
+            r#"[{"type": "model_attributes_type", "loc": ["body"], "msg": "Input should be a valid dictionary or object to extract fields from", "input": [1]}]"#
+        );
+        assert_eq!(
+            message(""),
+            r#"[{"type": "missing", "loc": ["body"], "msg": "Field required", "input": null}]"#
+        );
+        let e = parse_infer_body(b"{\"image\": \"\xff\"}").unwrap_err();
+        assert_eq!(e.errors[0].kind, "json_invalid");
+        let e = parse_infer_body(br#"{"image": "a", "topk": NaN}"#).unwrap_err();
+        assert_eq!(e.errors[0].kind, "json_invalid");
+    }
+
+    #[test]
+    fn bodies_in_fastapi_layout() {
+        let cats = [
+            Category {
+                id: 2,
+                name: "180".into(),
+                score: 0.92539,
+            },
+            Category {
+                id: 1,
+                name: "90".into(),
+                score: 0.02538,
+            },
+        ];
+        assert_eq!(
+            success_body("77297d06-798f-4b2d-80fa-9622150767a1", &cats, None),
+            r#"{"logId":"77297d06-798f-4b2d-80fa-9622150767a1","result":{"categories":[{"id":2,"name":"180","score":0.9253900051116943},{"id":1,"name":"90","score":0.025380000472068787}]},"errorCode":0,"errorMsg":"Success"}"#
+        );
+        assert!(success_body("x", &cats, Some("QUJD"))
+            .ends_with(r#"}],"image":"QUJD"},"errorCode":0,"errorMsg":"Success"}"#));
+        assert_eq!(
+            envelope_body("id", 422, "[{\"a\": 1}]"),
+            r#"{"logId":"id","errorCode":422,"errorMsg":"[{\"a\": 1}]"}"#
+        );
+        let id = new_log_id();
+        assert_eq!(id.len(), 36);
+        assert_eq!(id.as_bytes()[14], b'4');
+        serde_json::from_str::<Value>(OPENAPI_JSON).unwrap();
+    }
+}
