@@ -74,7 +74,14 @@ fn json_list(items: &[String]) -> String {
 
 /// A JSON string as Python's encoder writes it with `ensure_ascii=False`.
 fn json_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
+    let mut out = String::new();
+    write_str(&mut out, text, false);
+    out
+}
+
+/// Appends a JSON string literal, escaped like Python's encoder.
+pub fn write_str(out: &mut String, text: &str, ensure_ascii: bool) {
+    out.reserve(text.len() + 2);
     out.push('"');
     for c in text.chars() {
         match c {
@@ -86,11 +93,16 @@ fn json_string(text: &str) -> String {
             '\u{08}' => out.push_str("\\b"),
             '\u{0c}' => out.push_str("\\f"),
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if ensure_ascii && !c.is_ascii() => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
             c => out.push(c),
         }
     }
     out.push('"');
-    out
 }
 
 #[cfg(test)]

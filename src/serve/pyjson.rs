@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+pub use crate::result::json::write_str;
 use crate::result::pyfloat::repr_f64;
 
 /// How to write JSON text.
@@ -76,32 +77,6 @@ pub fn write_value(out: &mut String, value: &Value, style: Style) {
             out.push('}');
         }
     }
-}
-
-/// Appends a JSON string literal, escaped like Python's encoder.
-pub fn write_str(out: &mut String, text: &str, ensure_ascii: bool) {
-    out.reserve(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c if ensure_ascii && !c.is_ascii() => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// A `json.JSONDecodeError`: Python's message and the character offset it names.
