@@ -81,11 +81,7 @@ impl Pipeline {
         plan: Option<ExecutionPlan>,
     ) -> Result<Self, PipelineError> {
         let pre = Preprocessor::from_ops(&model.config.transform_ops)?;
-        let labels = model
-            .config
-            .label_list
-            .clone()
-            .or_else(|| classifiers.first().and_then(Classifier::metadata_labels));
+        let labels = classifiers.first().and_then(|c| model_labels(model, c));
         Ok(Pipeline {
             pre,
             classifiers,
@@ -128,9 +124,9 @@ impl Pipeline {
         let batches = units.len().div_ceil(batch_size);
         let (mut prepared_txs, mut outcome_rxs) = (Vec::new(), Vec::new());
         std::thread::scope(|scope| {
-            // One inference worker per session (one today; several devices
-            // later): batches are dealt round-robin and collected in the same
-            // order, so results keep input order.
+            // One inference worker per session (one per device id): batches
+            // are dealt round-robin and collected in the same order, so
+            // results keep input order.
             for classifier in &mut self.classifiers {
                 let (prepared_tx, prepared_rx) =
                     mpsc::sync_channel::<Vec<Prepared<'_>>>(QUEUE_BATCHES);
