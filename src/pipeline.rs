@@ -373,3 +373,114 @@ fn prepare<'u>(pre: &Preprocessor, unit: &'u Unit, keep_image: bool) -> Prepared
         tensor,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::Source;
+    use crate::model::convert::{Attr, DataType, Dim, GraphBuilder};
+    use crate::model::resolve::open_model_dir;
+
+    /// A tiny classifier: mean colour per channel → 3 logits → softmax, with
+    /// labels only in the ONNX metadata.
+    fn tiny_model(dir: &Path) -> ModelDir {
+        tiny_model_with(dir, &[("labels", "red\ngreen\nblue")])
+    }
+
+    fn tiny_model_with(dir: &Path, metadata: &[(&str, &str)]) -> ModelDir {
+        let mut g = GraphBuilder::new("tiny");
+        g.input(
+            "x",
+            DataType::Float,
+            &[Dim::Param("N"), Dim::Fixed(3), Dim::Fixed(8), Dim::Fixed(8)],
+        );
+        g.initializer("w", &[3, 3], &[4.0, 0.0, 0.0, 0.0, 4.0, 0.0, 0.0, 0.0, 4.0]);
+        g.node("GlobalAveragePool", &["x"], &["pooled"], &[]);
+        g.node("Flatten", &["pooled"], &["flat"], &[]);
+        g.node(
+            "Gemm",
+            &["flat", "w"],
+            &["logits"],
+            &[Attr::int("transB", 1)],
+        );
+        g.node("Softmax", &["logits"], &["probs"], &[Attr::int("axis", 1)]);
+        g.output("probs", DataType::Float, &[Dim::Param("N"), Dim::Fixed(3)]);
+        let onnx = g.finish(13, metadata).unwrap();
+        std::fs::write(dir.join("inference.onnx"), onnx).unwrap();
+        let yml = "Global:\n  model_name: tiny\nPreProcess:\n  transform_ops:\n  - ResizeImage:\n      size: 8\n  - NormalizeImage:\n      mean: [0, 0, 0]\n      std: [1, 1, 1]\n      scale: 0.00392156862745098\n  - ToCHWImage: null\nPostProcess:\n  Topk:\n    topk: 1\n";
+        std::fs::write(dir.join("inference.yml"), yml).unwrap();
+        open_model_dir(dir, "tiny").unwrap()
+    }
+
+    fn units(dir: &Path) -> (Vec<Unit>, Vec<&'static str>) {
+        let colours = [
+            ("r", [250, 10, 10]),
+            ("g", [10, 250, 10]),
+            ("b", [10, 10, 250]),
+        ];
+        let mut units = Vec::new();
+        let mut expected = Vec::new();
+        for i in 0..7 {
+            let (name, rgb) = colours[i % 3];
+            let path = dir.join(format!("{i}_{name}.png"));
+            image::RgbImage::from_pixel(5 + i as u32, 9, image::Rgb(rgb))
+                .save(&path)
+                .unwrap();
+            units.push(Unit {
+                input_path: path.to_string_lossy().into_owned(),
+                page_index: None,
+                source: Source::Image,
+            });
+            expected.push(["red", "green", "blue"][i % 3]);
+        }
+        (units, expected)
+    }
+
+    fn labels_of(pipeline: &mut Pipeline, units: &[Unit]) -> Vec<String> {
+        let mut labels = Vec::new();
+        pipeline.run(units, 1, false, |batch| {
+            for outcome in batch {
+                let (res, _) = outcome.result.expect("classified");
+                assert!(outcome.input_path == res.input_path);
+                labels.push(res.label_names[0].clone());
+            }
+        });
+        labels
+    }
+
+    #[test]
+    fn two_sessions_dealt_round_robin_keep_input_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = tiny_model(dir.path());
+        let (units, expected) = units(dir.path());
+        let plan = ExecutionPlan {
+            device: Device::cpu(),
+            backend: Backend::OnnxRuntime,
+            threads: 1,
+            optimization_level: 3,
+            fp16: false,
+            engine_cache: None,
+            requested: false,
+        };
+        let (two, _) = load_sessions(&model.onnx, &plan, 2).unwrap();
+        assert_eq!(two.len(), 2);
+        let mut dealt = Pipeline::assemble(&model, 2, two, Some(plan)).unwrap();
+        assert_eq!(
+            labels_of(&mut dealt, &units),
+            expected,
+            "labels from the ONNX metadata, in input order"
+        );
+        let mut single = Pipeline::new(&model, 3).unwrap();
+        assert_eq!(labels_of(&mut single, &units), expected);
+    }
+
+    #[test]
+    fn without_labels_the_class_ids_are_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = tiny_model_with(dir.path(), &[]);
+        let (units, _) = units(dir.path());
+        let mut pipeline = Pipeline::new(&model, 4).unwrap();
+        assert_eq!(labels_of(&mut pipeline, &units[..3]), ["0", "1", "2"]);
+        assert_eq!(label_for(None, -1), "-1");
+    }
+}

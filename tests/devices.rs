@@ -150,3 +150,44 @@ fn hpi_backends_on_the_cpu() {
     assert_eq!(code, Some(1));
     assert!(err.contains("invalid --hpi_config"), "{err}");
 }
+
+#[test]
+fn several_device_ids_fall_back_with_the_same_results() {
+    // Without a GPU, gpu:0,1 runs on the CPU; the results are the CPU's, in input order.
+    // (The round-robin dealing over several sessions is tested in src/pipeline.rs.)
+    let dir = tempfile::tempdir().unwrap();
+    copy_photos(
+        dir.path(),
+        &[
+            "doc_0.png",
+            "doc_90.png",
+            "doc_180.png",
+            "doc_270.png",
+            "chelsea.png",
+        ],
+    );
+    let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 2, "2");
+    let run = |device: &str| {
+        let out = paddlex()
+            .current_dir(dir.path())
+            .env_remove("PADDLE_PDX_DISABLE_DEVICE_FALLBACK")
+            .args([
+                "--pipeline",
+                yaml.to_str().unwrap(),
+                "--input",
+                "imgs",
+                "--format",
+                "jsonl",
+                "--device",
+                device,
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let single = run("cpu");
+    let dealt = run("gpu:0,1");
+    assert_eq!(single.lines().count(), 5);
+    assert_eq!(single, dealt);
+}
