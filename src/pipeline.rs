@@ -8,9 +8,11 @@
 use image::RgbImage;
 use std::path::Path;
 use std::sync::mpsc;
+use std::thread::JoinHandle;
 
 use rayon::prelude::*;
 
+use crate::image::decode;
 use crate::image::preprocess::{PreprocessError, Preprocessor};
 use crate::input::{self, Unit};
 use crate::log;
@@ -32,13 +34,26 @@ pub struct Outcome {
     pub result: Result<(Classification, RgbImage), String>,
 }
 
-/// A loaded model with its preprocessing and labels.
+/// A model's preprocessing and its inference sessions (loaded, or loading).
 pub struct Pipeline {
     pre: Preprocessor,
+    batch_size: usize,
+    engine: Engine,
+}
+
+/// The sessions, or the thread still loading them.
+enum Engine {
+    Ready(Sessions),
+    Loading(JoinHandle<Result<Sessions, PipelineError>>),
+    /// Loading failed and its error has been returned.
+    Failed,
+}
+
+/// Loaded sessions with the labels and the plan that really runs.
+struct Sessions {
     classifiers: Vec<Classifier>,
     labels: Option<Vec<String>>,
-    batch_size: usize,
-    plan: Option<ExecutionPlan>,
+    plan: ExecutionPlan,
 }
 
 /// Why the pipeline could not be built.
@@ -53,13 +68,18 @@ pub enum PipelineError {
     /// The device failed and falling back is not allowed.
     #[error("{0}")]
     Plan(#[from] PlanError),
+    /// The loading thread panicked.
+    #[error("loading the model failed unexpectedly")]
+    Panicked,
+    /// An earlier call already returned the loading error.
+    #[error("the model failed to load")]
+    Unavailable,
 }
 
 impl Pipeline {
     /// Loads the model of `model` on the CPU for batches of `batch_size`.
     pub fn new(model: &ModelDir, batch_size: usize) -> Result<Self, PipelineError> {
-        let cpu = Classifier::load(&model.onnx, cpu_threads())?;
-        Self::assemble(model, batch_size, vec![cpu], None)
+        Self::with_plan(model, batch_size, &ExecutionPlan::cpu(cpu_threads()))
     }
 
     /// Loads the model as `plan` says: one session per device id (see
@@ -69,52 +89,65 @@ impl Pipeline {
         batch_size: usize,
         plan: &ExecutionPlan,
     ) -> Result<Self, PipelineError> {
-        let per_device = plan.device.ids.len().max(1);
-        let (classifiers, effective) = load_sessions(&model.onnx, plan, per_device)?;
-        Self::assemble(model, batch_size, classifiers, Some(effective))
+        let pre = Preprocessor::from_ops(&model.config.transform_ops)?;
+        let sessions = Sessions::load(&model.onnx, model.config.label_list.clone(), plan)?;
+        Ok(Self::assemble(pre, batch_size, Engine::Ready(sessions)))
     }
 
-    fn assemble(
+    /// Like [`Pipeline::with_plan`], but the sessions load on a thread of
+    /// their own so that decoding the first inputs overlaps loading the
+    /// runtime and the model. Preprocessing errors are returned at once;
+    /// loading errors by [`Pipeline::ready`] or [`Pipeline::run`].
+    pub fn load_in_background(
         model: &ModelDir,
         batch_size: usize,
-        classifiers: Vec<Classifier>,
-        plan: Option<ExecutionPlan>,
+        plan: &ExecutionPlan,
     ) -> Result<Self, PipelineError> {
         let pre = Preprocessor::from_ops(&model.config.transform_ops)?;
-        let labels = classifiers.first().and_then(|c| model_labels(model, c));
-        Ok(Pipeline {
+        let (onnx, labels, plan) = (
+            model.onnx.clone(),
+            model.config.label_list.clone(),
+            plan.clone(),
+        );
+        let loading = std::thread::spawn(move || Sessions::load(&onnx, labels, &plan));
+        Ok(Self::assemble(pre, batch_size, Engine::Loading(loading)))
+    }
+
+    fn assemble(pre: Preprocessor, batch_size: usize, engine: Engine) -> Self {
+        Pipeline {
             pre,
-            classifiers,
-            labels,
             batch_size: batch_size.max(1),
-            plan,
-        })
+            engine,
+        }
     }
 
-    /// How inference runs (after any fallback), when built from a plan.
-    pub fn plan(&self) -> Option<&ExecutionPlan> {
-        self.plan.as_ref()
+    /// Waits for the sessions; returns how inference runs (after any fallback).
+    pub fn ready(&mut self) -> Result<&ExecutionPlan, PipelineError> {
+        Ok(&self.engine.sessions()?.plan)
     }
 
-    /// Classifies `units` with top-`k`, calling `sink` with each batch's
-    /// outcomes, in order. The decoded images are kept for the caller (for
-    /// the visualisation) only when `keep_images` is true.
+    /// Classifies `units` with top-`k`, calling `on_ready` with the plan once
+    /// the sessions are loaded, then `sink` with each batch's outcomes, in
+    /// order. The decoded images are kept for the caller (for the
+    /// visualisation) only when `keep_images` is true.
     ///
     /// Three stages overlap: a preparing thread decodes and preprocesses the
-    /// next batches (in parallel across each batch), this pipeline's thread
-    /// runs inference, and the caller's thread gets the outcomes through
-    /// `sink` (printing, encoding and saving happen there). Bounded queues
-    /// between the stages keep memory flat however many units there are.
+    /// next batches (in parallel across each batch; it starts while the
+    /// sessions are still loading), inference workers (one per session) run
+    /// the batches dealt to them round-robin, and the caller's thread gets
+    /// the outcomes through `sink` (printing, encoding and saving happen
+    /// there). Bounded queues between the stages keep memory flat however
+    /// many units there are.
     pub fn run(
         &mut self,
         units: &[Unit],
         k: usize,
         keep_images: bool,
+        on_ready: impl FnOnce(&ExecutionPlan),
         mut sink: impl FnMut(Vec<Outcome>),
-    ) {
+    ) -> Result<(), PipelineError> {
         let batch_size = self.batch_size;
         let pre = &self.pre;
-        let labels = self.labels.as_deref();
         let shapes = BatchShapes {
             batch_size,
             batches_run: 0,
@@ -122,20 +155,37 @@ impl Pipeline {
             chw: pre.chw,
         };
         let batches = units.len().div_ceil(batch_size);
-        let (mut prepared_txs, mut outcome_rxs) = (Vec::new(), Vec::new());
+        // Full-size images kept for saving make every queued batch costly:
+        // then decoding waits for the dealer instead of queueing ahead (the
+        // outcome queue stays, saving being the slowest stage).
+        let depth = if keep_images { 0 } else { QUEUE_BATCHES };
         std::thread::scope(|scope| {
-            // One inference worker per session (one per device id): batches
-            // are dealt round-robin and collected in the same order, so
-            // results keep input order.
-            for classifier in &mut self.classifiers {
-                let (prepared_tx, prepared_rx) =
-                    mpsc::sync_channel::<Vec<Prepared<'_>>>(QUEUE_BATCHES);
+            let (prepared_tx, prepared_rx) = mpsc::sync_channel::<Vec<Prepared<'_>>>(depth);
+            scope.spawn(move || {
+                for chunk in units.chunks(batch_size) {
+                    let batch: Vec<Prepared<'_>> = chunk
+                        .par_iter()
+                        .map(|unit| prepare(pre, unit, keep_images))
+                        .collect();
+                    if prepared_tx.send(batch).is_err() {
+                        break;
+                    }
+                }
+            });
+            // On an error `prepared_rx` is dropped here, which stops the preparing thread.
+            let sessions = self.engine.sessions()?;
+            on_ready(&sessions.plan);
+            let labels = sessions.labels.as_deref();
+            let (mut worker_txs, mut outcome_rxs) = (Vec::new(), Vec::new());
+            for classifier in &mut sessions.classifiers {
+                // The dealer holds the next batch: no queue needed here.
+                let (batch_tx, batch_rx) = mpsc::sync_channel::<Vec<Prepared<'_>>>(0);
                 let (outcome_tx, outcome_rx) = mpsc::sync_channel::<Vec<Outcome>>(QUEUE_BATCHES);
-                prepared_txs.push(prepared_tx);
+                worker_txs.push(batch_tx);
                 outcome_rxs.push(outcome_rx);
                 let mut shapes = shapes.clone();
                 scope.spawn(move || {
-                    for batch in prepared_rx {
+                    for batch in batch_rx {
                         let outcomes = infer_batch(classifier, &mut shapes, labels, batch, k);
                         if outcome_tx.send(outcomes).is_err() {
                             break;
@@ -143,13 +193,11 @@ impl Pipeline {
                     }
                 });
             }
+            // Batches are dealt round-robin and collected in the same order,
+            // so results keep input order.
             scope.spawn(move || {
-                for (i, chunk) in units.chunks(batch_size).enumerate() {
-                    let batch: Vec<Prepared<'_>> = chunk
-                        .par_iter()
-                        .map(|unit| prepare(pre, unit, keep_images))
-                        .collect();
-                    if prepared_txs[i % prepared_txs.len()].send(batch).is_err() {
+                for (i, batch) in prepared_rx.into_iter().enumerate() {
+                    if worker_txs[i % worker_txs.len()].send(batch).is_err() {
                         break;
                     }
                 }
@@ -160,7 +208,43 @@ impl Pipeline {
                     Err(_) => break,
                 }
             }
-        });
+            Ok(())
+        })
+    }
+}
+
+impl Engine {
+    /// The sessions, waiting for the loading thread if need be.
+    fn sessions(&mut self) -> Result<&mut Sessions, PipelineError> {
+        if matches!(self, Engine::Loading(_)) {
+            let Engine::Loading(handle) = std::mem::replace(self, Engine::Failed) else {
+                unreachable!("checked above");
+            };
+            *self = Engine::Ready(handle.join().map_err(|_| PipelineError::Panicked)??);
+        }
+        match self {
+            Engine::Ready(sessions) => Ok(sessions),
+            _ => Err(PipelineError::Unavailable),
+        }
+    }
+}
+
+impl Sessions {
+    /// One session per device id of `plan`, with the labels: inference.yml's
+    /// `label_list`, else the ONNX metadata.
+    fn load(
+        onnx: &Path,
+        label_list: Option<Vec<String>>,
+        plan: &ExecutionPlan,
+    ) -> Result<Self, PipelineError> {
+        let per_device = plan.device.ids.len().max(1);
+        let (classifiers, plan) = load_sessions(onnx, plan, per_device)?;
+        let labels = label_list.or_else(|| classifiers.first()?.metadata_labels());
+        Ok(Sessions {
+            classifiers,
+            labels,
+            plan,
+        })
     }
 }
 
@@ -362,8 +446,9 @@ fn prepare<'u>(pre: &Preprocessor, unit: &'u Unit, keep_image: bool) -> Prepared
     let mut image = input::load(unit).map_err(|e| (unit, e))?;
     let (size, tensor) = pre.run(&image).map_err(|e| (unit, e.to_string()))?;
     if !keep_image {
-        // Free the full-size pixels now rather than after inference.
-        image = RgbImage::new(0, 0);
+        // The full-size pixels are not needed after preprocessing: the next
+        // decode on this thread reuses them.
+        decode::recycle(std::mem::take(&mut image));
     }
     Ok(Ready {
         input_path: unit.input_path.clone(),
@@ -438,13 +523,21 @@ mod tests {
 
     fn labels_of(pipeline: &mut Pipeline, units: &[Unit]) -> Vec<String> {
         let mut labels = Vec::new();
-        pipeline.run(units, 1, false, |batch| {
-            for outcome in batch {
-                let (res, _) = outcome.result.expect("classified");
-                assert!(outcome.input_path == res.input_path);
-                labels.push(res.label_names[0].clone());
-            }
-        });
+        pipeline
+            .run(
+                units,
+                1,
+                false,
+                |_| {},
+                |batch| {
+                    for outcome in batch {
+                        let (res, _) = outcome.result.expect("classified");
+                        assert!(outcome.input_path == res.input_path);
+                        labels.push(res.label_names[0].clone());
+                    }
+                },
+            )
+            .unwrap();
         labels
     }
 
@@ -453,18 +546,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let model = tiny_model(dir.path());
         let (units, expected) = units(dir.path());
-        let plan = ExecutionPlan {
-            device: Device::cpu(),
-            backend: Backend::OnnxRuntime,
-            threads: 1,
-            optimization_level: 3,
-            fp16: false,
-            engine_cache: None,
-            requested: false,
-        };
-        let (two, _) = load_sessions(&model.onnx, &plan, 2).unwrap();
+        let (two, plan) = load_sessions(&model.onnx, &ExecutionPlan::cpu(1), 2).unwrap();
         assert_eq!(two.len(), 2);
-        let mut dealt = Pipeline::assemble(&model, 2, two, Some(plan)).unwrap();
+        let sessions = Sessions {
+            labels: two[0].metadata_labels(),
+            classifiers: two,
+            plan,
+        };
+        let pre = Preprocessor::from_ops(&model.config.transform_ops).unwrap();
+        let mut dealt = Pipeline::assemble(pre, 2, Engine::Ready(sessions));
         assert_eq!(
             labels_of(&mut dealt, &units),
             expected,
@@ -472,6 +562,28 @@ mod tests {
         );
         let mut single = Pipeline::new(&model, 3).unwrap();
         assert_eq!(labels_of(&mut single, &units), expected);
+    }
+
+    #[test]
+    fn loading_in_background_gives_the_same_results_or_the_load_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = tiny_model(dir.path());
+        let (units, expected) = units(dir.path());
+        let plan = ExecutionPlan::cpu(1);
+        let mut background = Pipeline::load_in_background(&model, 3, &plan).unwrap();
+        assert_eq!(labels_of(&mut background, &units), expected);
+        assert_eq!(background.ready().unwrap(), &plan);
+
+        let mut broken = model;
+        broken.onnx = dir.path().join("missing.onnx");
+        let mut pipeline = Pipeline::load_in_background(&broken, 3, &plan).unwrap();
+        let mut batches = 0;
+        let err = pipeline
+            .run(&units, 1, false, |_| {}, |_| batches += 1)
+            .unwrap_err();
+        assert!(err.to_string().contains("missing.onnx"), "{err}");
+        assert_eq!(batches, 0);
+        assert!(matches!(pipeline.ready(), Err(PipelineError::Unavailable)));
     }
 
     #[test]

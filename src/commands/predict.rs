@@ -43,11 +43,11 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
         args.use_hpip,
         args.hpi_config.as_deref(),
     )?;
-    let mut pipeline = Pipeline::with_plan(&model, module.batch_size, &plan)?;
-    if let Some(effective) = pipeline.plan() {
-        log::info(&describe(effective));
-    }
+    // The runtime and the model load while the inputs are listed and the
+    // first ones decoded.
+    let mut pipeline = Pipeline::load_in_background(&model, module.batch_size, &plan)?;
     if args.inputs.is_empty() {
+        log::info(&describe(pipeline.ready()?));
         return Ok(ExitCode::Success);
     }
     let start = Instant::now();
@@ -73,9 +73,13 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
         io_error: None,
     };
     let keep_images = args.save_path.is_some();
-    pipeline.run(&units, k, keep_images, |outcomes| {
-        run.handle_batch(outcomes)
-    });
+    pipeline.run(
+        &units,
+        k,
+        keep_images,
+        |effective| log::info(&describe(effective)),
+        |outcomes| run.handle_batch(outcomes),
+    )?;
     let (failed, io_error) = (run.failed, run.io_error.take());
     progress.finish();
     reporter.finish()?;

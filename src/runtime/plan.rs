@@ -49,6 +49,21 @@ pub struct ExecutionPlan {
     pub requested: bool,
 }
 
+impl ExecutionPlan {
+    /// ONNX Runtime on the CPU with `threads` intra-op threads, all graph optimisations.
+    pub fn cpu(threads: usize) -> Self {
+        ExecutionPlan {
+            device: Device::cpu(),
+            backend: Backend::OnnxRuntime,
+            threads,
+            optimization_level: 3,
+            fp16: false,
+            engine_cache: None,
+            requested: false,
+        }
+    }
+}
+
 /// Why no plan can be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {

@@ -67,16 +67,7 @@ pub fn cpu_threads() -> usize {
 impl Classifier {
     /// Loads `onnx` on the CPU with `threads` intra-op threads.
     pub fn load(onnx: &Path, threads: usize) -> Result<Self, RuntimeError> {
-        let plan = ExecutionPlan {
-            device: super::Device::cpu(),
-            backend: Backend::OnnxRuntime,
-            threads,
-            optimization_level: 3,
-            fp16: false,
-            engine_cache: None,
-            requested: false,
-        };
-        Self::load_with(onnx, &plan, 0)
+        Self::load_with(onnx, &ExecutionPlan::cpu(threads), 0)
     }
 
     /// Loads `onnx` as `plan` says, on device `device_id` of the plan's device.
