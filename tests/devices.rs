@@ -135,7 +135,7 @@ fn hpi_backends_on_the_cpu() {
     );
     assert_eq!(code, Some(1));
     assert!(
-        err.contains("OpenVINOExecutionProvider execution provider is not usable"),
+        err.contains("OpenVINOExecutionProvider is not usable"),
         "{err}"
     );
 
@@ -190,4 +190,136 @@ fn several_device_ids_fall_back_with_the_same_results() {
     let dealt = run("gpu:0,1");
     assert_eq!(single.lines().count(), 5);
     assert_eq!(single, dealt);
+}
+
+/// A stand-in for the NVIDIA driver's `libcuda.so.1`, built with the C
+/// compiler: it loads (so the driver probe passes) but exports nothing CUDA
+/// needs. Returns its folder, for `LD_LIBRARY_PATH`.
+fn fake_driver(dir: &std::path::Path) -> std::path::PathBuf {
+    let lib_dir = dir.join("fake-driver");
+    std::fs::create_dir_all(&lib_dir).unwrap();
+    let src = dir.join("fake_cuda.c");
+    std::fs::write(&src, "int paddlex_test_fake_cuda(void) { return 0; }\n").unwrap();
+    let status = std::process::Command::new("cc")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(lib_dir.join("libcuda.so.1"))
+        .arg(&src)
+        .status()
+        .expect("a C compiler (cc) to build the stand-in driver library");
+    assert!(status.success());
+    lib_dir
+}
+
+/// A package folder holding a wheel for every GPU runtime package, with the
+/// right names and versions but the wrong bytes.
+fn tampered_index(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::io::Write;
+    let index = dir.join("index");
+    std::fs::create_dir_all(&index).unwrap();
+    for wheel in paddlex::runtime::gpu::WHEELS {
+        let name = format!(
+            "{}-{}-py3-none-manylinux_2_17_x86_64.whl",
+            wheel.package.replace('-', "_"),
+            wheel.version
+        );
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(index.join(name)).unwrap());
+        zip.start_file("tampered.txt", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(b"not the real wheel").unwrap();
+        zip.finish().unwrap();
+    }
+    index
+}
+
+#[test]
+fn a_gpu_runtime_that_cannot_be_fetched_falls_back_and_leaves_nothing() {
+    // With a (stand-in) driver, gpu:0 fetches the GPU runtime. Here the
+    // package index serves wheels whose bytes differ from the pins: pip
+    // refuses them, the CPU runs instead with one warning that says why,
+    // and nothing is left in the cache.
+    let (code, err) = run(&["--device", "cpu"], &[]);
+    assert_eq!(
+        code,
+        Some(0),
+        "provisioning the CPU runtime and model: {err}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    std::fs::create_dir_all(cache.join("runtime")).unwrap();
+    let shared = shared_cache();
+    std::os::unix::fs::symlink(
+        shared.join("official_models"),
+        cache.join("official_models"),
+    )
+    .unwrap();
+    let cpu_runtime = format!("onnxruntime-{}", paddlex::runtime::library::ORT_VERSION);
+    std::os::unix::fs::symlink(
+        shared.join("runtime").join(&cpu_runtime),
+        cache.join("runtime").join(&cpu_runtime),
+    )
+    .unwrap();
+    let driver = fake_driver(dir.path());
+    let index = tampered_index(dir.path());
+    let env = |fallback_off: bool| {
+        let mut env = vec![
+            ("PADDLE_PDX_CACHE_HOME", cache.to_str().unwrap()),
+            ("LD_LIBRARY_PATH", driver.to_str().unwrap()),
+            ("PIP_NO_INDEX", "1"),
+            ("PIP_FIND_LINKS", index.to_str().unwrap()),
+        ];
+        if fallback_off {
+            env.push(("PADDLE_PDX_DISABLE_DEVICE_FALLBACK", "1"));
+        }
+        env
+    };
+
+    let (code, err) = run(&["--device", "gpu:0"], &env(false));
+    assert_eq!(code, Some(0), "{err}");
+    let warning = err
+        .lines()
+        .find(|l| l.contains("falling back to CPU"))
+        .unwrap_or_else(|| panic!("no fallback warning: {err}"));
+    assert!(
+        warning.contains("gpu:0 was requested but CUDAExecutionProvider is not usable: the GPU runtime (onnxruntime-gpu 1.31.1 with CUDA 13 and cuDNN 9) could not be fetched"),
+        "{warning}"
+    );
+    assert!(
+        warning.contains(
+            "Expected sha256 e26c475fe361b2015f45b4b824bd13f0bb20204e59b62814e6f0acd5f3d491a6"
+        ),
+        "{warning}"
+    );
+    assert!(err.contains("'label_names': ['270']"), "{err}");
+    let left: Vec<String> = std::fs::read_dir(cache.join("runtime"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, [cpu_runtime], "no GPU runtime, no staging folder");
+
+    let (code, err) = run(&["--device", "gpu:0"], &env(true));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("could not be fetched")
+            && err.contains("PADDLE_PDX_DISABLE_DEVICE_FALLBACK is set"),
+        "{err}"
+    );
+}
+
+#[test]
+fn without_a_driver_nothing_is_fetched_for_the_gpu() {
+    if std::path::Path::new("/proc/driver/nvidia/version").exists() {
+        eprintln!("this machine has an NVIDIA driver: the no-driver case cannot be checked here");
+        return;
+    }
+    let (code, err) = run(&["--device", "gpu:0"], &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("no NVIDIA driver was found"), "{err}");
+    assert!(!err.contains("Fetching the GPU runtime"), "{err}");
+    assert!(!shared_cache()
+        .join("runtime")
+        .join(format!(
+            "onnxruntime-gpu-{}",
+            paddlex::runtime::gpu::GPU_ORT_VERSION
+        ))
+        .exists());
 }

@@ -157,22 +157,61 @@ pub fn check_loadable(path: &Path) -> Result<(), LibraryError> {
     })
 }
 
-/// The process-wide ONNX Runtime environment, loaded once.
+/// The process-wide ONNX Runtime, loaded once.
+pub struct Runtime {
+    /// ort's environment.
+    pub environment: ort::environment::Environment,
+    /// Why GPU sessions cannot run on this build, if they cannot: the GPU
+    /// build could not be fetched or loaded, or the CPU build was loaded first.
+    pub gpu_unusable: Option<String>,
+}
+
+/// The process-wide ONNX Runtime environment (whichever build the first
+/// call of [`runtime`] loaded).
 pub fn environment() -> Result<&'static ort::environment::Environment, String> {
-    static ENV: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
-    ENV.get_or_init(|| init_environment().map_err(|e| e.to_string()))
+    runtime(false).map(|r| &r.environment)
+}
+
+/// The process-wide ONNX Runtime, loaded on the first call. Only one build
+/// can be loaded into a process, so the first call decides: with
+/// `want_gpu`, the GPU build (fetched into the cache if missing, see
+/// [`gpu`](super::gpu)), which runs CPU sessions too; if that is impossible,
+/// the CPU build, with the reason in [`Runtime::gpu_unusable`].
+/// `ORT_DYLIB_PATH` always wins (the user vouches for it).
+pub fn runtime(want_gpu: bool) -> Result<&'static Runtime, String> {
+    static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| init_runtime(want_gpu).map_err(|e| e.to_string()))
         .as_ref()
         .map_err(Clone::clone)
 }
 
-fn init_environment() -> Result<ort::environment::Environment, LibraryError> {
-    let path = locate_or_provision()?;
-    check_loadable(&path)?;
+fn init_runtime(want_gpu: bool) -> Result<Runtime, LibraryError> {
+    let user_path = std::env::var_os("ORT_DYLIB_PATH").is_some_and(|p| !p.is_empty());
+    let (path, gpu_unusable) = if user_path {
+        (locate_or_provision()?, None)
+    } else if want_gpu {
+        match super::gpu::prepare() {
+            Ok(path) => (path, None),
+            Err(e) => (locate_or_provision()?, Some(e.to_string())),
+        }
+    } else {
+        let reason = "the CPU build of ONNX Runtime was loaded first in this process";
+        (locate_or_provision()?, Some(reason.to_string()))
+    };
+    Ok(Runtime {
+        environment: init_environment(&path)?,
+        gpu_unusable,
+    })
+}
+
+fn init_environment(path: &Path) -> Result<ort::environment::Environment, LibraryError> {
+    check_loadable(path)?;
     let init = |reason: String| LibraryError::Init {
         path: path.display().to_string(),
         reason,
     };
-    ort::init_from(&path)
+    ort::init_from(path)
         .map_err(|e| init(e.to_string()))?
         .with_name("paddlex")
         .with_telemetry(false)

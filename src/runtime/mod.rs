@@ -2,6 +2,7 @@
 //! classifier session.
 
 pub mod device;
+pub mod gpu;
 pub mod hpi;
 pub mod library;
 pub mod plan;

@@ -109,7 +109,9 @@ pub fn plan(
     let requested = req.device.is_some();
     let mut device = match req.device {
         Some(text) => Device::parse(text)?,
-        None if probe("gpu").is_none() => Device {
+        // Only a GPU runtime already at hand makes the GPU the default:
+        // fetching 1.7 GB is for when a GPU is asked for.
+        None if probe("gpu").is_none() && probe(GPU_RUNTIME).is_none() => Device {
             kind: "gpu".into(),
             ids: vec![0],
         },
@@ -213,9 +215,21 @@ fn optimization_level(hpi: &HpiConfig) -> u8 {
     }
 }
 
-/// Why `kind` hardware is unusable on this machine, or `None` when a driver is there.
+/// The probe's name for "the GPU build of ONNX Runtime is at hand".
+pub const GPU_RUNTIME: &str = "gpu-runtime";
+
+/// Why `kind` hardware is unusable on this machine, or `None` when a driver
+/// is there ([`GPU_RUNTIME`]: when the GPU runtime is in the cache or
+/// `ORT_DYLIB_PATH` names a library).
 pub fn probe_hardware(kind: &str) -> Option<String> {
     match kind {
+        GPU_RUNTIME
+            if super::gpu::is_provisioned()
+                || std::env::var_os("ORT_DYLIB_PATH").is_some_and(|p| !p.is_empty()) =>
+        {
+            None
+        }
+        GPU_RUNTIME => Some("the GPU runtime has not been fetched yet".into()),
         "gpu" if nvidia_driver_present() => None,
         "gpu" => Some("no NVIDIA driver was found".into()),
         "npu" if Path::new("/usr/local/Ascend").is_dir() => None,
@@ -260,6 +274,15 @@ mod tests {
         let (plan, warning) = super::plan(&request(None, false, &hpi), &no_gpu).unwrap();
         assert_eq!(plan.device, Device::cpu());
         assert_eq!(warning, None, "no warning when nothing was asked for");
+        let not_fetched = |kind: &str| (kind == GPU_RUNTIME).then(|| "not fetched".to_string());
+        let (plan, warning) = super::plan(&request(None, false, &hpi), &not_fetched).unwrap();
+        assert_eq!((plan.device, warning), (Device::cpu(), None));
+        let (plan, _) = super::plan(&request(Some("gpu:0"), false, &hpi), &not_fetched).unwrap();
+        assert_eq!(
+            plan.device.to_string(),
+            "gpu:0",
+            "asked for: fetched when loading"
+        );
     }
 
     #[test]

@@ -9,8 +9,8 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::TensorRef;
 
-use super::library;
 use super::plan::{Backend, ExecutionPlan};
+use super::{gpu, library};
 
 /// Why inference failed.
 #[derive(Debug, thiserror::Error)]
@@ -36,7 +36,7 @@ pub enum RuntimeError {
     },
     /// An execution provider could not be registered (missing libraries,
     /// no device, a runtime built without it).
-    #[error("the {provider} execution provider is not usable: {reason}")]
+    #[error("{provider} is not usable: {reason}")]
     Provider {
         /// The provider.
         provider: String,
@@ -78,7 +78,7 @@ impl Classifier {
         plan: &ExecutionPlan,
         device_id: u32,
     ) -> Result<Self, RuntimeError> {
-        let env = library::environment().map_err(RuntimeError::Library)?;
+        let env = runtime_for(plan)?;
         let path = onnx.display().to_string();
         let load = |e: ort::Error| RuntimeError::Load {
             path: path.clone(),
@@ -108,7 +108,7 @@ impl Classifier {
                 .with_execution_providers(providers)
                 .map_err(|e| RuntimeError::Provider {
                     provider: provider_name(plan).into(),
-                    reason: e.to_string(),
+                    reason: gpu::explain_provider_error(&e.to_string()),
                 })?
         };
         let mut builder = builder;
@@ -162,6 +162,29 @@ impl Classifier {
             reason,
         })
     }
+}
+
+/// The ONNX Runtime environment for `plan`: for a GPU, the GPU build, and
+/// for TensorRT its libraries, checked up front so that what is missing is
+/// named plainly (as a provider error, which may fall back to the CPU).
+fn runtime_for(
+    plan: &ExecutionPlan,
+) -> Result<&'static ort::environment::Environment, RuntimeError> {
+    let gpu = plan.device.kind == "gpu";
+    let runtime = library::runtime(gpu).map_err(RuntimeError::Library)?;
+    let unusable = |reason: String| RuntimeError::Provider {
+        provider: provider_name(plan).into(),
+        reason,
+    };
+    if gpu {
+        if let Some(reason) = &runtime.gpu_unusable {
+            return Err(unusable(reason.clone()));
+        }
+        if plan.backend == Backend::TensorRt {
+            gpu::check_tensorrt().map_err(unusable)?;
+        }
+    }
+    Ok(&runtime.environment)
 }
 
 /// The execution providers for `plan` on device `id`, each set to fail loudly.
