@@ -8,7 +8,7 @@
 use image::RgbImage;
 use serde_yaml::Value;
 
-use super::resize::{self, Backend, Interpolation};
+use super::resize::{self, Backend, Interpolation, Window};
 use crate::model::infer_config::TransformOp;
 
 /// Why preprocessing could not be set up or applied.
@@ -118,42 +118,45 @@ impl Preprocessor {
         }
     }
 
-    /// Resizes (if configured) and returns the image the crop is taken from.
-    pub fn resize_image(&self, img: &RgbImage) -> Result<Option<RgbImage>, PreprocessError> {
-        let Some(op) = self.resize else {
-            return Ok(None);
-        };
-        let (w, h) = img.dimensions();
-        let (new_w, new_h) = match op.target {
-            ResizeTarget::Short(short) => short_side_size(w, h, short),
-            ResizeTarget::Exact(tw, th) => (tw, th),
-        };
-        if (new_w, new_h) == (w, h) {
-            return Ok(None);
+    /// The size the resize step produces from a `w` x `h` image (the same
+    /// size when there is no resize).
+    fn resized_size(&self, w: u32, h: u32) -> (u32, u32) {
+        match self.resize.map(|op| op.target) {
+            Some(ResizeTarget::Short(short)) => short_side_size(w, h, short),
+            Some(ResizeTarget::Exact(tw, th)) => (tw, th),
+            None => (w, h),
         }
-        Ok(Some(resize::resize(
-            img,
-            new_w,
-            new_h,
-            op.backend,
-            op.interpolation,
-        )?))
     }
 
     /// Runs the whole preprocessing; returns the output `(w, h)` and the
     /// tensor data (3·w·h floats, CHW or HWC).
     pub fn run(&self, img: &RgbImage) -> Result<((u32, u32), Vec<f32>), PreprocessError> {
-        let resized = self.resize_image(img)?;
-        let src = resized.as_ref().unwrap_or(img);
-        let (x0, y0, w, h) = self.crop_window(src)?;
-        let mut out = vec![0f32; 3 * w as usize * h as usize];
-        self.write_tensor(src, (x0, y0, w, h), &mut out);
-        Ok(((w, h), out))
+        let (w, h) = img.dimensions();
+        let (rw, rh) = self.resized_size(w, h);
+        let (x0, y0, cw, ch) = self.crop_window(rw, rh)?;
+        let cropped;
+        let (src, window) = match self.resize {
+            Some(op) if (rw, rh) != (w, h) => {
+                // Only the pixels that survive the crop are resized.
+                let window = Window {
+                    x: x0 as usize,
+                    y: y0 as usize,
+                    w: cw as usize,
+                    h: ch as usize,
+                };
+                cropped = resize::resize_window(img, rw, rh, window, op.backend, op.interpolation)?;
+                (&cropped, (0, 0, cw, ch))
+            }
+            _ => (img, (x0, y0, cw, ch)),
+        };
+        let mut out = vec![0f32; 3 * cw as usize * ch as usize];
+        self.write_tensor(src, window, &mut out);
+        Ok(((cw, ch), out))
     }
 
-    /// Centre-crop window `(x0, y0, w, h)` of `src` (the whole image without CropImage).
-    fn crop_window(&self, src: &RgbImage) -> Result<(u32, u32, u32, u32), PreprocessError> {
-        let (w, h) = src.dimensions();
+    /// Centre-crop window `(x0, y0, w, h)` of a `w` x `h` image (the whole
+    /// image without CropImage).
+    fn crop_window(&self, w: u32, h: u32) -> Result<(u32, u32, u32, u32), PreprocessError> {
         let Some((cw, ch)) = self.crop else {
             return Ok((0, 0, w, h));
         };

@@ -85,6 +85,16 @@ pub enum ResizeError {
         /// Requested height.
         dst_h: u32,
     },
+    /// A window that is empty or not inside the output.
+    #[error("the window {window:?} is not inside a {dst_w}x{dst_h} output")]
+    BadWindow {
+        /// The window asked for.
+        window: Window,
+        /// Output width.
+        dst_w: u32,
+        /// Output height.
+        dst_h: u32,
+    },
     /// The requested output would not fit in memory.
     #[error("cannot resize to {dst_w}x{dst_h}: the output image is too large")]
     TooLarge {
@@ -248,6 +258,65 @@ pub fn resize(
     Ok(out)
 }
 
+/// A rectangle of a resize's output, in output pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Left column.
+    pub x: usize,
+    /// Top row.
+    pub y: usize,
+    /// Width.
+    pub w: usize,
+    /// Height.
+    pub h: usize,
+}
+
+/// The `window` of [`resize`]'s output, as if the whole image were resized
+/// and then cropped (bit-identical), computing only the window where the
+/// method allows (OpenCV LINEAR, the usual ImageNet preprocessing); other
+/// methods resize everything and crop. Errors as [`resize`], and for a
+/// window outside the output.
+pub fn resize_window(
+    src: &RgbImage,
+    dst_w: u32,
+    dst_h: u32,
+    window: Window,
+    backend: Backend,
+    interp: Interpolation,
+) -> Result<RgbImage, ResizeError> {
+    let fits = window.x + window.w <= dst_w as usize && window.y + window.h <= dst_h as usize;
+    if !fits || window.w == 0 || window.h == 0 {
+        return Err(ResizeError::BadWindow {
+            window,
+            dst_w,
+            dst_h,
+        });
+    }
+    let (src_w, src_h) = src.dimensions();
+    if backend == Backend::Cv2 && interp == Interpolation::Linear && src_w > 0 && src_h > 0 {
+        let plan = Plan {
+            src: &src.as_raw()[..src_w as usize * src_h as usize * CN],
+            sw: src_w as usize,
+            sh: src_h as usize,
+            dw: dst_w as usize,
+            dh: dst_h as usize,
+        };
+        let mut out = RgbImage::new(window.w as u32, window.h as u32);
+        if opencv::linear_window(&plan, window, &mut out) {
+            return Ok(out);
+        }
+    }
+    let full = resize(src, dst_w, dst_h, backend, interp)?;
+    Ok(::image::imageops::crop_imm(
+        &full,
+        window.x as u32,
+        window.y as u32,
+        window.w as u32,
+        window.h as u32,
+    )
+    .to_image())
+}
+
 /// Number of interleaved channels in an RGB8 buffer.
 const CN: usize = 3;
 
@@ -265,6 +334,16 @@ impl Plan<'_> {
     /// Source row `y` as a byte slice.
     fn src_row(&self, y: usize) -> &[u8] {
         &self.src[y * self.sw * CN..(y + 1) * self.sw * CN]
+    }
+
+    /// The whole output as a window.
+    fn whole(&self) -> Window {
+        Window {
+            x: 0,
+            y: 0,
+            w: self.dw,
+            h: self.dh,
+        }
     }
 
     /// True when the request is a no-op.

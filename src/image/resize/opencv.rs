@@ -19,11 +19,25 @@
 //! * INTER_CUBIC is delegated to Intel IPP in the official wheels, so it is
 //!   reported as unsupported.
 
-use super::{for_each_band, Interpolation, Plan, ResizeError, CN};
+use super::{for_each_band, Interpolation, Plan, ResizeError, Window, CN};
 use crate::image::resize::Backend;
 
 /// `INTER_RESIZE_COEF_BITS`: fixed-point precision of the separable weights.
 const COEF_SCALE: f32 = 2048.0;
+
+/// Computes only `window` of `cv2.resize(.., INTER_LINEAR)`'s output into
+/// `dst` (`window.w * window.h` pixels), bit-identical to cropping the full
+/// result; `false` (nothing written) when the request takes another path.
+pub(super) fn linear_window(plan: &Plan<'_>, window: Window, dst: &mut [u8]) -> bool {
+    let sx = Scale::new(plan.sw, plan.dw);
+    let sy = Scale::new(plan.sh, plan.dh);
+    let halving = sx.is_integer() && sy.is_integer() && sx.int == 2 && sy.int == 2;
+    if plan.same_size() || halving {
+        return false;
+    }
+    linear(plan, &sx, &sy, false, window, dst);
+    true
+}
 
 /// Resizes `plan` with OpenCV's algorithm for `interp`.
 pub(super) fn resize(
@@ -46,7 +60,7 @@ pub(super) fn resize(
         Interpolation::Linear if area_fast && sx.int == 2 && sy.int == 2 => {
             area_fast_2x2(plan, dst)
         }
-        Interpolation::Linear => linear(plan, &sx, &sy, false, dst),
+        Interpolation::Linear => linear(plan, &sx, &sy, false, plan.whole(), dst),
         Interpolation::Area if sx.scale >= 1.0 && sy.scale >= 1.0 => {
             if area_fast {
                 area_fast_int(plan, sx.int, sy.int, dst)
@@ -54,7 +68,7 @@ pub(super) fn resize(
                 area_general(plan, &sx, &sy, dst)
             }
         }
-        Interpolation::Area => linear(plan, &sx, &sy, true, dst),
+        Interpolation::Area => linear(plan, &sx, &sy, true, plan.whole(), dst),
         Interpolation::Lanczos => lanczos4(plan, &sx, &sy, dst),
         Interpolation::Bicubic => {
             return Err(interp.unsupported(
@@ -256,8 +270,16 @@ fn separable<const K: usize>(
 // LINEAR (and AREA emulated for upscaling)
 
 /// `INTER_LINEAR`, or the bilinear emulation of `INTER_AREA` when
-/// `area_mode` is set.
-fn linear(plan: &Plan<'_>, sx: &Scale, sy: &Scale, area_mode: bool, dst: &mut [u8]) {
+/// `area_mode` is set, for the output pixels of `window` (each output pixel
+/// depends only on its own position, so a window is exactly a crop).
+fn linear(
+    plan: &Plan<'_>,
+    sx: &Scale,
+    sy: &Scale,
+    area_mode: bool,
+    window: Window,
+    dst: &mut [u8],
+) {
     let pos = |s: &Scale, d| {
         if area_mode {
             s.area_pos(d)
@@ -265,7 +287,7 @@ fn linear(plan: &Plan<'_>, sx: &Scale, sy: &Scale, area_mode: bool, dst: &mut [u
             s.centre_pos(d)
         }
     };
-    let xtaps: Vec<Taps<2>> = (0..plan.dw)
+    let xtaps: Vec<Taps<2>> = (window.x..window.x + window.w)
         .map(|dx| {
             let (mut x, mut f) = pos(sx, dx);
             // Columns outside the image are pinned to the edge pixel with
@@ -299,7 +321,7 @@ fn linear(plan: &Plan<'_>, sx: &Scale, sy: &Scale, area_mode: bool, dst: &mut [u
             }
         })
         .collect();
-    let ytaps: Vec<Taps<2>> = (0..plan.dh)
+    let ytaps: Vec<Taps<2>> = (window.y..window.y + window.h)
         .map(|dy| {
             // Unlike columns, rows keep their fraction at the borders: OpenCV
             // only clamps the two row indices (both land on the edge row), so
@@ -313,8 +335,8 @@ fn linear(plan: &Plan<'_>, sx: &Scale, sy: &Scale, area_mode: bool, dst: &mut [u
             }
         })
         .collect();
-    let row_len = plan.dw * CN;
-    for_each_band(dst, row_len, row_len * plan.dh * 4, |y0, band| {
+    let row_len = window.w * CN;
+    for_each_band(dst, row_len, row_len * window.h * 4, |y0, band| {
         let mut cache = LinearRows::new(row_len);
         for (i, out) in band.chunks_exact_mut(row_len).enumerate() {
             let yt = &ytaps[y0 + i];

@@ -345,3 +345,64 @@ fn resize_timing() {
         println!("{backend} {interp:?} 4000x3000 -> {w}x{h}: {best:.2} ms (best of 15)");
     }
 }
+
+#[test]
+fn a_window_is_exactly_a_crop_of_the_whole_resize() {
+    let cases = [
+        (Backend::Cv2, Interpolation::Linear, 341, 256, 256, 192),
+        (Backend::Cv2, Interpolation::Linear, 500, 333, 384, 256),
+        (Backend::Cv2, Interpolation::Linear, 120, 90, 341, 256),
+        (Backend::Cv2, Interpolation::Linear, 512, 384, 256, 192),
+        (Backend::Cv2, Interpolation::Area, 400, 300, 256, 192),
+        (Backend::Pil, Interpolation::Bicubic, 300, 200, 150, 100),
+    ];
+    for (i, (backend, interp, sw, sh, dw, dh)) in cases.into_iter().enumerate() {
+        let src = make_image("lcg", i as u64, sw, sh);
+        let full = resize(&src, dw, dh, backend, interp).unwrap();
+        for window in [
+            Window {
+                x: (dw as usize - 100) / 2,
+                y: (dh as usize - 80) / 2,
+                w: 100,
+                h: 80,
+            },
+            Window {
+                x: 0,
+                y: 0,
+                w: dw as usize,
+                h: dh as usize,
+            },
+            Window {
+                x: dw as usize - 1,
+                y: dh as usize - 3,
+                w: 1,
+                h: 3,
+            },
+        ] {
+            let part = resize_window(&src, dw, dh, window, backend, interp).unwrap();
+            let crop = ::image::imageops::crop_imm(
+                &full,
+                window.x as u32,
+                window.y as u32,
+                window.w as u32,
+                window.h as u32,
+            )
+            .to_image();
+            assert_eq!(
+                part, crop,
+                "{backend:?} {interp:?} {sw}x{sh}->{dw}x{dh} {window:?}"
+            );
+        }
+    }
+    let src = make_image("lcg", 9, 40, 30);
+    let outside = Window {
+        x: 30,
+        y: 0,
+        w: 20,
+        h: 10,
+    };
+    assert!(matches!(
+        resize_window(&src, 40, 30, outside, Backend::Cv2, Interpolation::Linear),
+        Err(ResizeError::BadWindow { .. })
+    ));
+}
