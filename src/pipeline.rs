@@ -155,10 +155,17 @@ impl Pipeline {
             chw: pre.chw,
         };
         let batches = units.len().div_ceil(batch_size);
-        // Full-size images kept for saving make every queued batch costly:
-        // then decoding waits for the dealer instead of queueing ahead (the
-        // outcome queue stays, saving being the slowest stage).
-        let depth = if keep_images { 0 } else { QUEUE_BATCHES };
+        // Without saving, a prepared image is only its tensor (0.6 MB at
+        // 224x224), so decoding may run well ahead: that keeps the cores busy
+        // while the runtime and the model load (about 80 ms). Full-size
+        // images kept for saving make every queued batch costly: then
+        // decoding waits for the dealer instead (the outcome queue stays,
+        // saving being the slowest stage).
+        let depth = if keep_images {
+            0
+        } else {
+            (AHEAD_IMAGES / batch_size).max(QUEUE_BATCHES)
+        };
         std::thread::scope(|scope| {
             let (prepared_tx, prepared_rx) = mpsc::sync_channel::<Vec<Prepared<'_>>>(depth);
             scope.spawn(move || {
@@ -250,6 +257,9 @@ impl Sessions {
 
 /// Batches prepared ahead of inference, and outcomes waiting for the caller.
 const QUEUE_BATCHES: usize = 1;
+
+/// Images decoded ahead of inference when they are not kept for saving.
+const AHEAD_IMAGES: usize = 24;
 
 /// One unit after decoding and preprocessing (or the reason it failed).
 type Prepared<'u> = Result<Ready, (&'u Unit, String)>;

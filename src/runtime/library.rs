@@ -137,7 +137,8 @@ fn provision_library(dest: &Path) -> Result<(), ProvisionError> {
     Ok(())
 }
 
-/// Checks that `path` is a loadable ONNX Runtime before `ort` sees it.
+/// Checks that `path` is a loadable ONNX Runtime before `ort` sees it (and
+/// leaves it loaded).
 pub fn check_loadable(path: &Path) -> Result<(), LibraryError> {
     let not_loadable = |reason: String| LibraryError::NotLoadable {
         path: path.display().to_string(),
@@ -152,9 +153,15 @@ pub fn check_loadable(path: &Path) -> Result<(), LibraryError> {
     // SAFETY: only the symbol's presence is checked; it is not called.
     let symbol =
         unsafe { lib.get::<unsafe extern "C" fn() -> *const std::ffi::c_void>(b"OrtGetApiBase") };
-    symbol.map(|_| ()).map_err(|_| {
-        not_loadable("it does not export OrtGetApiBase (not an ONNX Runtime library?)".into())
-    })
+    if symbol.is_err() {
+        return Err(not_loadable(
+            "it does not export OrtGetApiBase (not an ONNX Runtime library?)".into(),
+        ));
+    }
+    // A good library stays loaded, so that ort's own dlopen finds it in place
+    // instead of mapping and relocating all 20 MB of it a second time.
+    std::mem::forget(lib);
+    Ok(())
 }
 
 /// The process-wide ONNX Runtime, loaded once.
