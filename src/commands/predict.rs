@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use crate::cli::PredictArgs;
 use crate::config::{ModuleConfig, PipelineConfig};
 use crate::exit_codes::ExitCode;
+use crate::image::decode;
 use crate::input::{self, Unit};
 use crate::log;
 use crate::model::resolve_model;
@@ -204,7 +205,11 @@ fn save(
         _ => ("", 0.0),
     };
     visualize::draw_label_in_place(&mut image, &visualize::label_text(label, score));
-    output::save_image(&image, &paths.image).map_err(|e| e.to_string())
+    let saved = output::save_image(&image, &paths.image).map_err(|e| e.to_string());
+    // Saving runs on the same worker threads as decoding: the next decode
+    // on this thread reuses the pixels.
+    decode::recycle(image);
+    saved
 }
 
 /// The execution plan from `--device`, `--use_hpip`, `--hpi_config` and the
