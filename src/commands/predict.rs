@@ -13,7 +13,7 @@ use crate::exit_codes::ExitCode;
 use crate::image::decode;
 use crate::input::{self, Unit};
 use crate::log;
-use crate::model::resolve_model;
+use crate::model::{resolve_model, ModelDir};
 use crate::output::{self, CollisionGuard};
 use crate::pipeline::{Outcome, Pipeline};
 use crate::postprocess::resolve_k;
@@ -39,7 +39,7 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
     let model = resolve_model(&module.model_name, module.model_dir.as_deref())?;
     let plan = execution_plan(
         &config,
-        &model.path,
+        &model,
         args.device.as_deref(),
         args.use_hpip,
         args.hpi_config.as_deref(),
@@ -217,7 +217,7 @@ fn save(
 /// and about an `--hpi_config` that has no effect.
 pub fn execution_plan(
     config: &PipelineConfig,
-    model_dir: &Path,
+    model: &ModelDir,
     device: Option<&str>,
     use_hpip: bool,
     hpi_config: Option<&str>,
@@ -231,7 +231,8 @@ pub fn execution_plan(
         device,
         use_hpip,
         hpi: &hpi,
-        model_dir,
+        model_dir: &model.path,
+        hpi_info: model.config.hpi.as_ref(),
     };
     let (plan, warning) = plan::plan(&request, &plan::probe_hardware)?;
     if let Some(warning) = warning {

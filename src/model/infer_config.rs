@@ -26,6 +26,8 @@ pub struct InferenceConfig {
     pub topk: Option<i64>,
     /// `PostProcess.Topk.label_list`, as Python's `str()` of each entry.
     pub label_list: Option<Vec<String>>,
+    /// The `Hpi` section (read by the TensorRT backend for its shapes).
+    pub hpi: Option<Value>,
 }
 
 /// Why an `inference.yml` could not be used.
@@ -57,6 +59,8 @@ struct Raw {
     pre_process: Option<RawPreProcess>,
     #[serde(rename = "PostProcess")]
     post_process: Option<RawPostProcess>,
+    #[serde(rename = "Hpi")]
+    hpi: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -118,6 +122,7 @@ impl InferenceConfig {
             transform_ops: ops,
             topk: k,
             label_list: labels,
+            hpi: raw.hpi,
         })
     }
 }

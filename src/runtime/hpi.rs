@@ -71,6 +71,79 @@ impl HpiConfig {
     }
 }
 
+/// TensorRT optimisation profile shapes, in ONNX Runtime's option format
+/// (`x:1x3x224x224`, inputs comma-separated).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileShapes {
+    /// Smallest shapes.
+    pub min: String,
+    /// Shapes TensorRT optimises for.
+    pub opt: String,
+    /// Largest shapes.
+    pub max: String,
+}
+
+impl HpiConfig {
+    /// TensorRT's shapes: `backend_config.dynamic_shapes` (PaddleX's
+    /// `{x: [[min], [opt], [max]]}`), else the model's `inference.yml` `Hpi`
+    /// section (`backend_configs.tensorrt.dynamic_shapes`, then
+    /// `backend_configs.paddle_infer.trt_dynamic_shapes`). `None` when
+    /// neither gives any: ONNX Runtime then builds the engine for the
+    /// shapes it meets (one, as batches are padded to one shape).
+    pub fn profile_shapes(
+        &self,
+        hpi_info: Option<&serde_yaml::Value>,
+    ) -> Result<Option<ProfileShapes>, HpiError> {
+        if let Some(shapes) = self.backend_config.get("dynamic_shapes") {
+            return profile_from(shapes).map(Some);
+        }
+        let Some(info) = hpi_info else {
+            return Ok(None);
+        };
+        let info = serde_json::to_value(info).map_err(|e| HpiError::Invalid(e.to_string()))?;
+        let configs = &info["backend_configs"];
+        for shapes in [
+            &configs["tensorrt"]["dynamic_shapes"],
+            &configs["paddle_infer"]["trt_dynamic_shapes"],
+        ] {
+            if !shapes.is_null() {
+                return profile_from(shapes).map(Some);
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// `{name: [[min dims], [opt dims], [max dims]]}` → ONNX Runtime's strings.
+fn profile_from(shapes: &Value) -> Result<ProfileShapes, HpiError> {
+    let bad = || {
+        HpiError::Invalid(format!(
+            "dynamic_shapes must be {{input: [[min], [opt], [max]]}} with positive integer dims, got {shapes}"
+        ))
+    };
+    let inputs = shapes
+        .as_object()
+        .filter(|m| !m.is_empty())
+        .ok_or_else(bad)?;
+    let mut levels: [Vec<String>; 3] = Default::default();
+    for (name, triple) in inputs {
+        let triple = triple.as_array().filter(|t| t.len() == 3).ok_or_else(bad)?;
+        for (level, dims) in levels.iter_mut().zip(triple) {
+            let dims = dims
+                .as_array()
+                .filter(|d| !d.is_empty())
+                .ok_or_else(bad)?
+                .iter()
+                .map(|d| d.as_u64().filter(|&n| n > 0).map(|n| n.to_string()))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(bad)?;
+            level.push(format!("{name}:{}", dims.join("x")));
+        }
+    }
+    let [min, opt, max] = levels.map(|l| l.join(","));
+    Ok(ProfileShapes { min, opt, max })
+}
+
 fn as_object(value: Value) -> Result<Map<String, Value>, HpiError> {
     match value {
         Value::Object(m) => Ok(m),
@@ -288,5 +361,40 @@ mod tests {
             HpiConfig::default()
         );
         assert!(HpiConfig::resolve(None, Some("[1]")).is_err());
+    }
+
+    #[test]
+    fn tensorrt_shapes_from_the_config_then_the_model() {
+        let yml: serde_yaml::Value = serde_yaml::from_str(
+            "backend_configs:\n  paddle_infer:\n    trt_dynamic_shapes:\n      x: [[1, 3, 224, 224], [4, 3, 224, 224], [8, 3, 224, 224]]\n",
+        )
+        .unwrap();
+        let from_model = HpiConfig::default().profile_shapes(Some(&yml)).unwrap();
+        assert_eq!(
+            from_model,
+            Some(ProfileShapes {
+                min: "x:1x3x224x224".into(),
+                opt: "x:4x3x224x224".into(),
+                max: "x:8x3x224x224".into(),
+            })
+        );
+        let cli = HpiConfig::resolve(
+            None,
+            Some("{'backend': 'tensorrt', 'backend_config': {'dynamic_shapes': {'x': [[1, 3, 224, 224], [2, 3, 224, 224], [2, 3, 224, 224]]}}}"),
+        )
+        .unwrap();
+        let shapes = cli.profile_shapes(Some(&yml)).unwrap().unwrap();
+        assert_eq!(
+            shapes.opt, "x:2x3x224x224",
+            "the config wins over the model"
+        );
+        assert_eq!(HpiConfig::default().profile_shapes(None).unwrap(), None);
+        let bad = HpiConfig::resolve(
+            None,
+            Some("{'backend_config': {'dynamic_shapes': {'x': [[1, 3], [0, 3]]}}}"),
+        )
+        .unwrap();
+        let err = bad.profile_shapes(None).unwrap_err().to_string();
+        assert!(err.contains("dynamic_shapes must be"), "{err}");
     }
 }

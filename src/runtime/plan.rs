@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::device::{Device, DeviceError};
-use super::hpi::HpiConfig;
+use super::hpi::{HpiConfig, HpiError, ProfileShapes};
 use super::session::cpu_threads;
 
 /// The inference backend.
@@ -45,6 +45,8 @@ pub struct ExecutionPlan {
     pub fp16: bool,
     /// Where TensorRT keeps its engines.
     pub engine_cache: Option<PathBuf>,
+    /// TensorRT's optimisation profile, when configured.
+    pub trt_shapes: Option<ProfileShapes>,
     /// `--device` was given (a failed GPU is then worth a warning).
     pub requested: bool,
 }
@@ -59,6 +61,7 @@ impl ExecutionPlan {
             optimization_level: 3,
             fp16: false,
             engine_cache: None,
+            trt_shapes: None,
             requested: false,
         }
     }
@@ -70,6 +73,9 @@ pub enum PlanError {
     /// A malformed `--device`.
     #[error(transparent)]
     Device(#[from] DeviceError),
+    /// Unusable HPI settings.
+    #[error(transparent)]
+    Hpi(#[from] HpiError),
     /// A device type this build cannot drive.
     #[error("this build does not support {0} hardware (supported: cpu, gpu via CUDA/TensorRT, npu via CANN)")]
     Hardware(String),
@@ -98,6 +104,8 @@ pub struct PlanRequest<'a> {
     pub hpi: &'a HpiConfig,
     /// The model directory (TensorRT engines are cached there).
     pub model_dir: &'a Path,
+    /// The `Hpi` section of the model's `inference.yml`.
+    pub hpi_info: Option<&'a serde_yaml::Value>,
 }
 
 /// Picks the device and backend. Returns the plan and, when a requested
@@ -140,7 +148,13 @@ pub fn plan(
         .hpi
         .string("precision")
         .is_some_and(|p| p.eq_ignore_ascii_case("fp16"));
-    let engine_cache = (backend == Backend::TensorRt).then(|| req.model_dir.join(".trt_cache"));
+    let tensorrt = backend == Backend::TensorRt;
+    let engine_cache = tensorrt.then(|| req.model_dir.join(".trt_cache"));
+    let trt_shapes = if tensorrt {
+        req.hpi.profile_shapes(req.hpi_info)?
+    } else {
+        None
+    };
     let plan = ExecutionPlan {
         device,
         backend,
@@ -148,6 +162,7 @@ pub fn plan(
         optimization_level,
         fp16,
         engine_cache,
+        trt_shapes,
         requested,
     };
     Ok((plan, warning))
@@ -254,6 +269,7 @@ mod tests {
             use_hpip,
             hpi,
             model_dir: Path::new("m"),
+            hpi_info: None,
         }
     }
 

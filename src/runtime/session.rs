@@ -200,6 +200,12 @@ fn providers(plan: &ExecutionPlan, id: u32) -> Vec<ExecutionProviderDispatch> {
                     .with_engine_cache(true)
                     .with_engine_cache_path(dir.display());
             }
+            if let Some(shapes) = &plan.trt_shapes {
+                trt = trt
+                    .with_profile_min_shapes(&shapes.min)
+                    .with_profile_opt_shapes(&shapes.opt)
+                    .with_profile_max_shapes(&shapes.max);
+            }
             // CUDA runs whatever TensorRT does not take.
             vec![
                 trt.build().error_on_failure(),

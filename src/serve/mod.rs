@@ -53,7 +53,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let options = ServeOptions::from_env();
     let mut plan = execution_plan(
         &config,
-        &model.path,
+        &model,
         args.device.as_deref(),
         args.use_hpip,
         args.hpi_config.as_deref(),
