@@ -141,7 +141,14 @@ pub fn download_wheel(
         );
     }
     args.push(spec.clone());
-    let output = run_pip(&args).ok_or_else(|| ProvisionError::NoPip {
+    pip_download(&args, spec, hint)?;
+    find_wheel(dir, source.package)
+}
+
+/// Runs `pip <args>` (a download of `spec`), turning a missing pip or a
+/// failure into the error that says so.
+fn pip_download(args: &[String], spec: String, hint: &str) -> Result<(), ProvisionError> {
+    let output = run_pip(args).ok_or_else(|| ProvisionError::NoPip {
         spec: spec.clone(),
         hint: hint.into(),
     })?;
@@ -151,7 +158,7 @@ pub fn download_wheel(
             detail: last_lines(&output.stderr),
         });
     }
-    find_wheel(dir, source.package)
+    Ok(())
 }
 
 /// A wheel pinned by the sha256 of the wheel file itself (pip checks it).
@@ -226,16 +233,7 @@ pub fn download_pinned(
         .map(|w| format!("{}=={}", w.package, w.version))
         .collect::<Vec<_>>()
         .join(" ");
-    let output = run_pip(&args).ok_or_else(|| ProvisionError::NoPip {
-        spec: spec.clone(),
-        hint: hint.into(),
-    })?;
-    if !output.status.success() {
-        return Err(ProvisionError::PipFailed {
-            spec,
-            detail: last_lines(&output.stderr),
-        });
-    }
+    pip_download(&args, spec, hint)?;
     wheels.iter().map(|w| find_wheel(dir, w.package)).collect()
 }
 
