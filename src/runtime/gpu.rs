@@ -131,7 +131,7 @@ fn provision_into(dir: &Path) -> Result<(), ProvisionError> {
         return Ok(());
     }
     eprintln!(
-        "Fetching the GPU runtime (onnxruntime-gpu {GPU_ORT_VERSION}, CUDA 13, cuDNN 9; about 1.7 GB) from the package index ..."
+        "Fetching the GPU runtime (onnxruntime-gpu {GPU_ORT_VERSION}, CUDA 13, cuDNN 9; about 1.6 GB) from the package index ..."
     );
     let staging = provision::staging_dir(dir)?;
     let root = staging.path().join("runtime");
