@@ -118,7 +118,7 @@ pub fn plan(
     let mut device = match req.device {
         Some(text) => Device::parse(text)?,
         // Only a GPU runtime already at hand makes the GPU the default:
-        // fetching 1.7 GB is for when a GPU is asked for.
+        // fetching 1.6 GB is for when a GPU is asked for.
         None if probe("gpu").is_none() && probe(GPU_RUNTIME).is_none() => Device {
             kind: "gpu".into(),
             ids: vec![0],
