@@ -105,7 +105,7 @@ fn hpi_backends_on_the_cpu() {
     );
     assert_eq!(code, Some(0), "{err}");
     assert!(
-        err.contains("Inference: onnxruntime backend, CPUExecutionProvider, 1 threads"),
+        err.contains("Inference: onnxruntime backend, CPUExecutionProvider, 1 thread"),
         "{err}"
     );
 

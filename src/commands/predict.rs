@@ -43,6 +43,7 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
         args.device.as_deref(),
         args.use_hpip,
         args.hpi_config.as_deref(),
+        args.save_path.is_some(),
     )?;
     // The runtime and the model load while the inputs are listed and the
     // first ones decoded.
@@ -221,6 +222,7 @@ pub fn execution_plan(
     device: Option<&str>,
     use_hpip: bool,
     hpi_config: Option<&str>,
+    saving: bool,
 ) -> anyhow::Result<ExecutionPlan> {
     let hpi = HpiConfig::resolve(config.hpi_config.as_ref(), hpi_config)?;
     let use_hpip = use_hpip || config.use_hpip;
@@ -233,6 +235,7 @@ pub fn execution_plan(
         hpi: &hpi,
         model_dir: &model.path,
         hpi_info: model.config.hpi.as_ref(),
+        saving,
     };
     let (plan, warning) = plan::plan(&request, &plan::probe_hardware)?;
     if let Some(warning) = warning {
@@ -262,10 +265,13 @@ pub fn describe(plan: &ExecutionPlan) -> String {
         ""
     };
     if plan.device.kind == "cpu" {
+        let threads = match plan.threads {
+            1 => "1 thread".to_string(),
+            n => format!("{n} threads"),
+        };
         format!(
-            "Inference: {} backend{precision}, {provider}, {} threads",
-            plan.backend.name(),
-            plan.threads
+            "Inference: {} backend{precision}, {provider}, {threads}",
+            plan.backend.name()
         )
     } else {
         format!(

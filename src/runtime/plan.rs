@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::device::{Device, DeviceError};
 use super::hpi::{HpiConfig, HpiError, ProfileShapes};
-use super::session::cpu_threads;
+use super::session::{cpu_threads, cpu_threads_when_saving};
 
 /// The inference backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +106,8 @@ pub struct PlanRequest<'a> {
     pub model_dir: &'a Path,
     /// The `Hpi` section of the model's `inference.yml`.
     pub hpi_info: Option<&'a serde_yaml::Value>,
+    /// Results are saved (visualisations encoded): fewer inference threads by default.
+    pub saving: bool,
 }
 
 /// Picks the device and backend. Returns the plan and, when a requested
@@ -142,7 +144,16 @@ pub fn plan(
         .hpi
         .int("cpu_num_threads")
         .filter(|n| *n > 0)
-        .map_or_else(cpu_threads, |n| n as usize);
+        .map_or_else(
+            || {
+                if req.saving {
+                    cpu_threads_when_saving()
+                } else {
+                    cpu_threads()
+                }
+            },
+            |n| n as usize,
+        );
     let optimization_level = optimization_level(req.hpi);
     let fp16 = req
         .hpi
@@ -270,6 +281,7 @@ mod tests {
             hpi,
             model_dir: Path::new("m"),
             hpi_info: None,
+            saving: false,
         }
     }
 
@@ -351,6 +363,25 @@ mod tests {
             ..Default::default()
         };
         assert!(plan(&request(Some("cpu"), true, &paddle), &gpu_ok).is_err());
+    }
+
+    #[test]
+    fn saving_runs_default_to_fewer_inference_threads() {
+        let hpi = HpiConfig::default();
+        let saving = PlanRequest {
+            saving: true,
+            ..request(Some("cpu"), false, &hpi)
+        };
+        let (p, _) = plan(&saving, &gpu_ok).unwrap();
+        assert_eq!(p.threads, cpu_threads_when_saving());
+        assert!(cpu_threads_when_saving() <= cpu_threads());
+        let three =
+            HpiConfig::resolve(None, Some("{'backend_config': {'cpu_num_threads': 3}}")).unwrap();
+        let explicit = PlanRequest {
+            saving: true,
+            ..request(Some("cpu"), true, &three)
+        };
+        assert_eq!(plan(&explicit, &gpu_ok).unwrap().0.threads, 3);
     }
 
     #[test]

@@ -57,6 +57,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         args.device.as_deref(),
         args.use_hpip,
         args.hpi_config.as_deref(),
+        false,
     )?;
     // The intra-op threads are shared out between the sessions.
     plan.threads = (plan.threads / options.sessions).max(1);
