@@ -162,7 +162,8 @@ fn provision_into(dir: &Path) -> Result<(), ProvisionError> {
 fn runtime_member(name: &str) -> Option<PathBuf> {
     let file = name.rsplit('/').next()?;
     let shared = file.starts_with("lib") && (file.ends_with(".so") || file.contains(".so."));
-    if !shared {
+    // The wheels are pinned, but a path that climbs out is refused all the same.
+    if !shared || name.split('/').any(|part| part == "..") {
         return None;
     }
     if let Some(rest) = name.strip_prefix(ORT_MEMBERS_DIR) {
@@ -279,6 +280,7 @@ mod tests {
             "nvidia/cu13/include/cublas.h",
             "onnxruntime/tools/lib/libx.so",
             "nvidia_cublas-13.10.0.20.dist-info/RECORD",
+            "nvidia/cu13/lib/../../../../etc/libx.so",
         ] {
             assert_eq!(keep(skipped), None, "{skipped}");
         }
