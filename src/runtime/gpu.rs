@@ -149,10 +149,7 @@ fn provision_into(dir: &Path) -> Result<(), ProvisionError> {
             member: format!("{ORT_MEMBERS_DIR}libonnxruntime.so.{GPU_ORT_VERSION}"),
         });
     }
-    std::fs::rename(&root, dir).map_err(|e| ProvisionError::Io {
-        context: format!("moving the GPU runtime to {}", dir.display()),
-        message: e.to_string(),
-    })?;
+    provision::move_into_place(&root, dir, "the GPU runtime")?;
     eprintln!("Installed the GPU runtime into {}", dir.display());
     Ok(())
 }

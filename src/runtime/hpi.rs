@@ -69,21 +69,7 @@ impl HpiConfig {
     pub fn string(&self, key: &str) -> Option<&str> {
         self.backend_config.get(key).and_then(Value::as_str)
     }
-}
 
-/// TensorRT optimisation profile shapes, in ONNX Runtime's option format
-/// (`x:1x3x224x224`, inputs comma-separated).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProfileShapes {
-    /// Smallest shapes.
-    pub min: String,
-    /// Shapes TensorRT optimises for.
-    pub opt: String,
-    /// Largest shapes.
-    pub max: String,
-}
-
-impl HpiConfig {
     /// TensorRT's shapes: `backend_config.dynamic_shapes` (PaddleX's
     /// `{x: [[min], [opt], [max]]}`), else the model's `inference.yml` `Hpi`
     /// section (`backend_configs.tensorrt.dynamic_shapes`, then
@@ -112,6 +98,18 @@ impl HpiConfig {
         }
         Ok(None)
     }
+}
+
+/// TensorRT optimisation profile shapes, in ONNX Runtime's option format
+/// (`x:1x3x224x224`, inputs comma-separated).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileShapes {
+    /// Smallest shapes.
+    pub min: String,
+    /// Shapes TensorRT optimises for.
+    pub opt: String,
+    /// Largest shapes.
+    pub max: String,
 }
 
 /// `{name: [[min dims], [opt dims], [max dims]]}` → ONNX Runtime's strings.

@@ -63,10 +63,16 @@ pub fn cached_library_path() -> PathBuf {
         .join(format!("libonnxruntime.so.{ORT_VERSION}"))
 }
 
+/// `ORT_DYLIB_PATH`, when set to something.
+pub fn user_library_path() -> Option<PathBuf> {
+    std::env::var_os("ORT_DYLIB_PATH")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+}
+
 /// Finds the library without fetching anything.
 pub fn locate() -> Result<Option<PathBuf>, LibraryError> {
-    if let Some(path) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
-        let path = PathBuf::from(path);
+    if let Some(path) = user_library_path() {
         if !path.is_file() {
             return Err(LibraryError::EnvPathMissing(path.display().to_string()));
         }
@@ -129,10 +135,7 @@ fn provision_library(dest: &Path) -> Result<(), ProvisionError> {
     let wheel = provision::download_wheel(&ORT_WHEEL, staging.path(), &hint)?;
     let staged = staging.path().join("libonnxruntime.so");
     provision::extract_member(&wheel, &ORT_LIBRARY, &staged)?;
-    std::fs::rename(&staged, dest).map_err(|e| ProvisionError::Io {
-        context: format!("moving the library to {}", dest.display()),
-        message: e.to_string(),
-    })?;
+    provision::move_into_place(&staged, dest, "the library")?;
     eprintln!("Installed ONNX Runtime into {}", dest.display());
     Ok(())
 }
@@ -194,8 +197,7 @@ pub fn runtime(want_gpu: bool) -> Result<&'static Runtime, String> {
 }
 
 fn init_runtime(want_gpu: bool) -> Result<Runtime, LibraryError> {
-    let user_path = std::env::var_os("ORT_DYLIB_PATH").is_some_and(|p| !p.is_empty());
-    let (path, gpu_unusable) = if user_path {
+    let (path, gpu_unusable) = if user_library_path().is_some() {
         (locate_or_provision()?, None)
     } else if want_gpu {
         match super::gpu::prepare() {

@@ -140,20 +140,16 @@ pub fn plan(
         }
     }
     let backend = backend(req, &device)?;
+    let default_threads = if req.saving {
+        cpu_threads_when_saving
+    } else {
+        cpu_threads
+    };
     let threads = req
         .hpi
         .int("cpu_num_threads")
         .filter(|n| *n > 0)
-        .map_or_else(
-            || {
-                if req.saving {
-                    cpu_threads_when_saving()
-                } else {
-                    cpu_threads()
-                }
-            },
-            |n| n as usize,
-        );
+        .map_or_else(default_threads, |n| n as usize);
     let optimization_level = optimization_level(req.hpi);
     let fp16 = req
         .hpi
@@ -250,8 +246,7 @@ pub const GPU_RUNTIME: &str = "gpu-runtime";
 pub fn probe_hardware(kind: &str) -> Option<String> {
     match kind {
         GPU_RUNTIME
-            if super::gpu::is_provisioned()
-                || std::env::var_os("ORT_DYLIB_PATH").is_some_and(|p| !p.is_empty()) =>
+            if super::gpu::is_provisioned() || super::library::user_library_path().is_some() =>
         {
             None
         }

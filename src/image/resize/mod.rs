@@ -223,33 +223,7 @@ pub fn resize(
     backend: Backend,
     interp: Interpolation,
 ) -> Result<RgbImage, ResizeError> {
-    let (src_w, src_h) = src.dimensions();
-    if src_w == 0 || src_h == 0 || dst_w == 0 || dst_h == 0 {
-        return Err(ResizeError::EmptySize {
-            src_w,
-            src_h,
-            dst_w,
-            dst_h,
-        });
-    }
-    // Refuse sizes whose byte count overflows (the image crate would panic).
-    let too_large = (dst_w as u64)
-        .checked_mul(u64::from(dst_h))
-        .and_then(|px| px.checked_mul(CN as u64))
-        .is_none_or(|bytes| bytes > isize::MAX as u64);
-    if too_large {
-        return Err(ResizeError::TooLarge { dst_w, dst_h });
-    }
-    // An ImageBuffer's container may be longer than its pixels; use exactly
-    // the pixel bytes.
-    let src_len = src_w as usize * src_h as usize * CN;
-    let plan = Plan {
-        src: &src.as_raw()[..src_len],
-        sw: src_w as usize,
-        sh: src_h as usize,
-        dw: dst_w as usize,
-        dh: dst_h as usize,
-    };
+    let plan = Plan::new(src, dst_w, dst_h)?;
     let mut out = RgbImage::new(dst_w, dst_h);
     match backend {
         Backend::Cv2 => opencv::resize(&plan, interp, &mut out)?,
@@ -292,15 +266,8 @@ pub fn resize_window(
             dst_h,
         });
     }
-    let (src_w, src_h) = src.dimensions();
-    if backend == Backend::Cv2 && interp == Interpolation::Linear && src_w > 0 && src_h > 0 {
-        let plan = Plan {
-            src: &src.as_raw()[..src_w as usize * src_h as usize * CN],
-            sw: src_w as usize,
-            sh: src_h as usize,
-            dw: dst_w as usize,
-            dh: dst_h as usize,
-        };
+    if backend == Backend::Cv2 && interp == Interpolation::Linear {
+        let plan = Plan::new(src, dst_w, dst_h)?;
         let mut out = RgbImage::new(window.w as u32, window.h as u32);
         if opencv::linear_window(&plan, window, &mut out) {
             return Ok(out);
@@ -330,7 +297,38 @@ struct Plan<'a> {
     dh: usize,
 }
 
-impl Plan<'_> {
+impl<'a> Plan<'a> {
+    /// Validates a resize of `src` to `dst_w` x `dst_h`: no zero dimension,
+    /// and an output whose byte count fits (the image crate would panic).
+    fn new(src: &'a RgbImage, dst_w: u32, dst_h: u32) -> Result<Self, ResizeError> {
+        let (src_w, src_h) = src.dimensions();
+        if src_w == 0 || src_h == 0 || dst_w == 0 || dst_h == 0 {
+            return Err(ResizeError::EmptySize {
+                src_w,
+                src_h,
+                dst_w,
+                dst_h,
+            });
+        }
+        let too_large = (dst_w as u64)
+            .checked_mul(u64::from(dst_h))
+            .and_then(|px| px.checked_mul(CN as u64))
+            .is_none_or(|bytes| bytes > isize::MAX as u64);
+        if too_large {
+            return Err(ResizeError::TooLarge { dst_w, dst_h });
+        }
+        // An ImageBuffer's container may be longer than its pixels; use
+        // exactly the pixel bytes.
+        let src_len = src_w as usize * src_h as usize * CN;
+        Ok(Plan {
+            src: &src.as_raw()[..src_len],
+            sw: src_w as usize,
+            sh: src_h as usize,
+            dw: dst_w as usize,
+            dh: dst_h as usize,
+        })
+    }
+
     /// Source row `y` as a byte slice.
     fn src_row(&self, y: usize) -> &[u8] {
         &self.src[y * self.sw * CN..(y + 1) * self.sw * CN]
