@@ -1,5 +1,6 @@
 //! Per-stage costs on one core: decode, resize, crop+normalise, inference
-//! (batch 1 and 4), draw + JPEG/PNG encode. Medians over repeated runs.
+//! (batch 1 and 4), JPEG encoding (whole, and split as a save run does it),
+//! draw + JPEG/PNG save. Medians over repeated runs.
 //!
 //! `cargo bench --bench stages` (photos from target/bench/photos when
 //! benches/compare.sh made them, else tests/data/photos).
@@ -12,6 +13,7 @@ use paddlex::image::preprocess::{short_side_size, Preprocessor};
 use paddlex::image::resize;
 use paddlex::model::resolve_model;
 use paddlex::runtime::Classifier;
+use paddlex::visualize::Visual;
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -117,6 +119,38 @@ fn main() {
             );
         }
     }
+
+    let encode = time(3, || {
+        images
+            .iter()
+            .filter(|i| paddlex::image::jpeg::encode(i.as_raw(), i.width(), i.height(), 75).is_ok())
+            .count()
+    });
+    println!(
+        "  JPEG encode (q75)      {:7.2} ms/image (in memory)",
+        per_image(encode)
+    );
+    // As a save run does it: the rows below the label band right after
+    // decoding, the band once the label is known.
+    let (mut early, mut late) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..3 {
+        for i in &images {
+            let copy = i.clone();
+            let start = Instant::now();
+            let visual = Visual::for_jpeg(copy).expect("jpeg");
+            let middle = Instant::now();
+            if let Visual::Jpeg(partial) = visual {
+                std::hint::black_box(partial.finish("tiger cat 0.39"));
+            }
+            early += middle - start;
+            late += middle.elapsed();
+        }
+    }
+    println!(
+        "  split JPEG: early part {:7.2} ms/image, label band {:.2} ms/image (with drawing)",
+        per_image(early) / 3.0,
+        per_image(late) / 3.0
+    );
 
     let dir = tempfile::tempdir().expect("tempdir");
     for suffix in ["jpg", "png"] {

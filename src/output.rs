@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 use image::{ImageFormat, RgbImage};
 
+use crate::image::jpeg;
 use crate::result::Classification;
+use crate::visualize::visual::JPEG_QUALITY;
 
 /// Why saving failed.
 #[derive(Debug, thiserror::Error)]
@@ -128,18 +130,24 @@ fn encode(img: &RgbImage, suffix: &str, w: &mut BufWriter<std::fs::File>) -> Res
     result.map_err(|e| e.to_string())
 }
 
-/// JPEG with Pillow's defaults (quality 75, 4:2:0), with a SIMD encoder:
-/// encoding the visualisation is the most expensive part of saving.
+/// JPEG with Pillow's defaults (quality 75, 4:2:0): encoding the
+/// visualisation is the most expensive part of saving (see `image::jpeg`).
 fn encode_jpeg(img: &RgbImage, w: &mut BufWriter<std::fs::File>) -> Result<(), String> {
-    let (width, height) = (
-        u16::try_from(img.width()).map_err(|_| "image too wide for JPEG".to_string())?,
-        u16::try_from(img.height()).map_err(|_| "image too tall for JPEG".to_string())?,
-    );
-    let mut encoder = jpeg_encoder::Encoder::new(&mut *w, 75);
-    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
-    encoder
-        .encode(img.as_raw(), width, height, jpeg_encoder::ColorType::Rgb)
-        .map_err(|e| e.to_string())
+    let bytes = jpeg::encode(img.as_raw(), img.width(), img.height(), JPEG_QUALITY)
+        .map_err(|e| e.to_string())?;
+    w.write_all(&bytes).map_err(|e| e.to_string())
+}
+
+/// Writes an already encoded file (a finished [`crate::visualize::visual::PartialJpeg`]).
+pub fn save_encoded(bytes: &[u8], path: &Path) -> Result<(), SaveError> {
+    write_atomically(path, |w| w.write_all(bytes).map_err(|e| e.to_string()))
+}
+
+/// Whether a visualisation saved at `path` is a JPEG (by its suffix).
+pub fn is_jpeg(path: &Path) -> bool {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .is_some_and(|e| e == "jpg" || e == "jpeg")
 }
 
 /// Writes through `fill` into a temporary file beside `path`, then renames it
@@ -157,9 +165,12 @@ fn write_atomically(
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&parent).map_err(|e| err(e.to_string()))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".paddlex-")
-        .suffix(".part")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".paddlex-").suffix(".part");
+    // Like any new file: 0666 less the umask (a temporary file's default is 0600).
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let tmp = builder
         .tempfile_in(&parent)
         .map_err(|e| err(e.to_string()))?;
     let (file, tmp_path) = tmp.into_parts();
@@ -224,6 +235,19 @@ mod tests {
         assert!(names
             .iter()
             .all(|n| !n.to_string_lossy().ends_with(".part")));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn saved_files_get_the_permissions_of_a_plain_new_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain");
+        std::fs::File::create(&plain).unwrap();
+        let saved = dir.path().join("x_res.jpg");
+        save_encoded(b"bytes", &saved).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&saved), mode(&plain));
     }
 
     #[test]

@@ -22,17 +22,23 @@ use crate::result::Classification;
 use crate::runtime::plan::{fallback_allowed, PlanError};
 use crate::runtime::session::cpu_threads;
 use crate::runtime::{Backend, Classifier, Device, ExecutionPlan, RuntimeError};
+use crate::visualize::Visual;
 
-/// One input's result: the classification with the decoded image (for the
-/// visualisation), or the reason it failed.
+/// One input's result: the classification with what was kept of the decoded
+/// image (for the visualisation), or the reason it failed.
 pub struct Outcome {
     /// The input path (the local copy for URLs), as it appears in results.
     pub input_path: String,
     /// The page (PDF) or frame (TIFF), if any.
     pub page_index: Option<usize>,
-    /// The result with the decoded image (empty unless asked for), or a one-line reason.
-    pub result: Result<(Classification, RgbImage), String>,
+    /// The result with the kept image (when asked for), or a one-line reason.
+    pub result: Result<(Classification, Option<Visual>), String>,
 }
+
+/// Turns a decoded image into what the caller keeps of it for the
+/// visualisation (or the reason it cannot be kept). It runs on the decoding
+/// threads, right after preprocessing.
+pub type KeepVisual<'a> = &'a (dyn Fn(&Unit, RgbImage) -> Result<Visual, String> + Sync);
 
 /// A model's preprocessing and its inference sessions (loaded, or loading).
 pub struct Pipeline {
@@ -129,7 +135,7 @@ impl Pipeline {
     /// Classifies `units` with top-`k`, calling `on_ready` with the plan once
     /// the sessions are loaded, then `sink` with each batch's outcomes, in
     /// order. The decoded images are kept for the caller (for the
-    /// visualisation) only when `keep_images` is true.
+    /// visualisation), as `keep` turns them, only when `keep` is given.
     ///
     /// Three stages overlap: a preparing thread decodes and preprocesses the
     /// next batches (in parallel across each batch; it starts while the
@@ -142,7 +148,7 @@ impl Pipeline {
         &mut self,
         units: &[Unit],
         k: usize,
-        keep_images: bool,
+        keep: Option<KeepVisual<'_>>,
         on_ready: impl FnOnce(&ExecutionPlan),
         mut sink: impl FnMut(Vec<Outcome>),
     ) -> Result<(), PipelineError> {
@@ -161,7 +167,7 @@ impl Pipeline {
         // images kept for saving make every queued batch costly: then
         // decoding waits for the dealer instead (the outcome queue stays,
         // saving being the slowest stage).
-        let depth = if keep_images {
+        let depth = if keep.is_some() {
             0
         } else {
             (AHEAD_IMAGES / batch_size).max(QUEUE_BATCHES)
@@ -172,7 +178,7 @@ impl Pipeline {
                 for chunk in units.chunks(batch_size) {
                     let batch: Vec<Prepared<'_>> = chunk
                         .par_iter()
-                        .map(|unit| prepare(pre, unit, keep_images))
+                        .map(|unit| prepare(pre, unit, keep))
                         .collect();
                     if prepared_tx.send(batch).is_err() {
                         break;
@@ -269,7 +275,7 @@ type Prepared<'u> = Result<Ready, (&'u Unit, String)>;
 struct Ready {
     input_path: String,
     page_index: Option<usize>,
-    image: RgbImage,
+    visual: Option<Visual>,
     size: (u32, u32),
     tensor: Vec<f32>,
 }
@@ -308,7 +314,7 @@ fn infer_batch(
                     .unwrap_or_else(|| Err("no inference result".into()));
                 let (input_path, page_index) = (r.input_path.clone(), r.page_index);
                 Outcome {
-                    result: row.map(|row| (classify_row(&r, &row, k, labels), r.image)),
+                    result: row.map(|row| (classify_row(&r, &row, k, labels), r.visual)),
                     input_path,
                     page_index,
                 }
@@ -457,18 +463,22 @@ pub fn label_for(labels: Option<&[String]>, id: i32) -> String {
 }
 
 /// Loads (decodes or renders) and preprocesses one unit.
-fn prepare<'u>(pre: &Preprocessor, unit: &'u Unit, keep_image: bool) -> Prepared<'u> {
-    let mut image = input::load(unit).map_err(|e| (unit, e))?;
+fn prepare<'u>(pre: &Preprocessor, unit: &'u Unit, keep: Option<KeepVisual<'_>>) -> Prepared<'u> {
+    let image = input::load(unit).map_err(|e| (unit, e))?;
     let (size, tensor) = pre.run(&image).map_err(|e| (unit, e.to_string()))?;
-    if !keep_image {
-        // The full-size pixels are not needed after preprocessing: the next
-        // decode on this thread reuses them.
-        decode::recycle(std::mem::take(&mut image));
-    }
+    let visual = match keep {
+        Some(keep) => Some(keep(unit, image).map_err(|e| (unit, e))?),
+        None => {
+            // The full-size pixels are not needed after preprocessing: the
+            // next decode on this thread reuses them.
+            decode::recycle(image);
+            None
+        }
+    };
     Ok(Ready {
         input_path: unit.input_path.clone(),
         page_index: unit.page_index,
-        image,
+        visual,
         size,
         tensor,
     })
@@ -542,7 +552,7 @@ mod tests {
             .run(
                 units,
                 1,
-                false,
+                None,
                 |_| {},
                 |batch| {
                     for outcome in batch {
@@ -594,7 +604,7 @@ mod tests {
         let mut pipeline = Pipeline::load_in_background(&broken, 3, &plan).unwrap();
         let mut batches = 0;
         let err = pipeline
-            .run(&units, 1, false, |_| {}, |_| batches += 1)
+            .run(&units, 1, None, |_| {}, |_| batches += 1)
             .unwrap_err();
         assert!(err.to_string().contains("missing.onnx"), "{err}");
         assert_eq!(batches, 0);

@@ -199,6 +199,70 @@ fn visualization_geometry_matches_paddlex() {
     }
 }
 
+/// The bounding box of the strongly red pixels (the label box, after JPEG).
+fn red_box(img: &image::RgbImage) -> (u32, u32, u32, u32) {
+    let red: Vec<(u32, u32)> = img
+        .enumerate_pixels()
+        .filter(|(_, _, p)| p.0[0] > 200 && p.0[1] < 60 && p.0[2] < 60)
+        .map(|(x, y, _)| (x, y))
+        .collect();
+    let l = red.iter().map(|p| p.0).min().unwrap();
+    let t = red.iter().map(|p| p.1).min().unwrap();
+    let r = red.iter().map(|p| p.0).max().unwrap();
+    let b = red.iter().map(|p| p.1).max().unwrap();
+    (l, t, r, b)
+}
+
+#[test]
+fn jpeg_visualization_matches_paddlex() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_photos(dir.path(), &["doc_0.jpg"]);
+    let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 1, "4");
+    paddlex()
+        .current_dir(dir.path())
+        .args([
+            "--pipeline",
+            yaml.to_str().unwrap(),
+            "--input",
+            "imgs/doc_0.jpg",
+            "--save_path",
+            "out",
+        ])
+        .assert()
+        .success();
+    let ours = image::open(dir.path().join("out/doc_0_res.jpg"))
+        .unwrap()
+        .to_rgb8();
+    let theirs = image::open(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/expected/doc_0_res.jpg"),
+    )
+    .unwrap()
+    .to_rgb8();
+    assert_eq!(ours.dimensions(), theirs.dimensions());
+    let (a, b) = (red_box(&ours), red_box(&theirs));
+    assert!(
+        a.0.abs_diff(b.0) <= 2
+            && a.1.abs_diff(b.1) <= 2
+            && a.2.abs_diff(b.2) <= 2
+            && a.3.abs_diff(b.3) <= 2,
+        "label box {a:?} vs PaddleX {b:?}"
+    );
+    // Two JPEG encodings of the same drawing at quality 75 (45 dB apart when written).
+    let sq: f64 = ours
+        .as_raw()
+        .iter()
+        .zip(theirs.as_raw())
+        .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
+        .sum();
+    let psnr = 10.0 * (255.0f64.powi(2) * ours.as_raw().len() as f64 / sq).log10();
+    assert!(psnr > 40.0, "{psnr:.1} dB from PaddleX's visualisation");
+    let names: Vec<String> = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".part")), "{names:?}");
+}
+
 #[test]
 fn textline_model_with_exact_size_resize() {
     let dir = tempfile::tempdir().unwrap();

@@ -15,7 +15,7 @@ use crate::input::{self, Unit};
 use crate::log;
 use crate::model::{resolve_model, ModelDir};
 use crate::output::{self, CollisionGuard};
-use crate::pipeline::{Outcome, Pipeline};
+use crate::pipeline::{KeepVisual, Outcome, Pipeline};
 use crate::postprocess::resolve_k;
 use crate::report::progress::Progress;
 use crate::report::{self, Reporter};
@@ -25,7 +25,7 @@ use crate::runtime::hpi::HpiConfig;
 use crate::runtime::plan::{self, PlanRequest};
 use crate::runtime::session::provider_name;
 use crate::runtime::{Backend, Device, ExecutionPlan};
-use crate::visualize;
+use crate::visualize::{self, Visual};
 
 /// Runs a prediction; `Ok(Failure)` when some inputs failed but the run went on.
 pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
@@ -74,11 +74,12 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
         failed: 0,
         io_error: None,
     };
-    let keep_images = args.save_path.is_some();
+    let keep =
+        |unit: &Unit, image: image::RgbImage| keep_visual(args.save_path.as_deref(), unit, image);
     pipeline.run(
         &units,
         k,
-        keep_images,
+        args.save_path.is_some().then_some(&keep as KeepVisual<'_>),
         |effective| log::info(&describe(effective)),
         |outcomes| run.handle_batch(outcomes),
     )?;
@@ -190,13 +191,30 @@ impl RunState<'_, '_> {
     }
 }
 
+/// What to keep of a decoded image for its visualisation: a JPEG is encoded
+/// below the label at once, other formats keep every pixel.
+fn keep_visual(
+    save_path: Option<&Path>,
+    unit: &Unit,
+    image: image::RgbImage,
+) -> Result<Visual, String> {
+    let Some(save_path) = save_path else {
+        return Ok(Visual::Pixels(image));
+    };
+    let path = output::output_paths(save_path, &unit.input_path, unit.page_index).image;
+    if !output::is_jpeg(&path) {
+        return Ok(Visual::Pixels(image));
+    }
+    Visual::for_jpeg(image).map_err(|e| format!("cannot save {}: {e}", path.display()))
+}
+
 /// Saves the JSON and the visualisation when `--save_path` is given.
 fn save(
     save_path: Option<&Path>,
     res: &Classification,
-    mut image: image::RgbImage,
+    visual: Option<Visual>,
 ) -> Result<(), String> {
-    let Some(save_path) = save_path else {
+    let (Some(save_path), Some(visual)) = (save_path, visual) else {
         return Ok(());
     };
     let paths = output::output_paths(save_path, &res.input_path, res.page_index);
@@ -205,12 +223,19 @@ fn save(
         (Some(l), Some(s)) => (l.as_str(), *s),
         _ => ("", 0.0),
     };
-    visualize::draw_label_in_place(&mut image, &visualize::label_text(label, score));
-    let saved = output::save_image(&image, &paths.image).map_err(|e| e.to_string());
-    // Saving runs on the same worker threads as decoding: the next decode
-    // on this thread reuses the pixels.
-    decode::recycle(image);
-    saved
+    let text = visualize::label_text(label, score);
+    let saved = match visual {
+        Visual::Jpeg(partial) => output::save_encoded(&partial.finish(&text), &paths.image),
+        Visual::Pixels(mut image) => {
+            visualize::draw_label_in_place(&mut image, &text);
+            let saved = output::save_image(&image, &paths.image);
+            // Saving runs on the same worker threads as decoding: the next
+            // decode on this thread reuses the pixels.
+            decode::recycle(image);
+            saved
+        }
+    };
+    saved.map_err(|e| e.to_string())
 }
 
 /// The execution plan from `--device`, `--use_hpip`, `--hpi_config` and the

@@ -102,12 +102,18 @@ thread_local! {
 /// Hands back the pixels of an image that is no longer needed, so that the
 /// next decode on this thread writes into memory that is already mapped
 /// instead of a fresh, zeroed allocation (zeroing and page faults cost
-/// about as much as resizing the image).
+/// about as much as resizing the image). Of two buffers the larger is kept.
 pub fn recycle(image: RgbImage) {
     let buf = image.into_raw();
-    if buf.capacity() <= MAX_RECYCLED {
-        SPARE.set(buf);
+    if buf.capacity() > MAX_RECYCLED {
+        return;
     }
+    let spare = SPARE.take();
+    SPARE.set(if spare.capacity() >= buf.capacity() {
+        spare
+    } else {
+        buf
+    });
 }
 
 /// Decodes an RGB8 image into the recycled buffer when there is one.
@@ -234,6 +240,13 @@ mod tests {
             recycle(reused);
             assert_eq!(decode_bytes(&big).unwrap().dimensions(), (40, 30));
         }
+    }
+
+    #[test]
+    fn the_larger_spare_buffer_is_kept() {
+        recycle(RgbImage::new(40, 30));
+        recycle(RgbImage::new(4, 3));
+        assert!(SPARE.take().capacity() >= 40 * 30 * 3);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Image decoding and preprocessing.
 
 pub mod decode;
+pub mod jpeg;
 pub mod preprocess;
 pub mod resize;

@@ -2,7 +2,6 @@
 //! preprocess on the decode pool → the inference queue → top-k, and the
 //! visualisation when asked for.
 
-use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
@@ -16,11 +15,13 @@ use super::error::ApiError;
 use super::source;
 use super::worker::{InferenceQueue, QueueError};
 use crate::image::decode::decode_bytes;
+use crate::image::jpeg;
 use crate::image::preprocess::Preprocessor;
 use crate::input::is_url;
 use crate::pipeline::label_for;
 use crate::postprocess::top_k;
 use crate::visualize;
+use crate::visualize::visual::JPEG_QUALITY;
 
 /// Everything a request needs, shared by all requests.
 pub struct Service {
@@ -142,11 +143,9 @@ fn prepare(pre: &Preprocessor, bytes: &[u8], keep_image: bool) -> Result<Prepare
 /// Draws the label and encodes the result as base64 JPEG (Pillow's quality 75).
 fn render(img: &RgbImage, text: &str) -> Result<String, ApiError> {
     let drawn = visualize::draw_label(img, text);
-    let mut jpeg = Cursor::new(Vec::new());
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 75)
-        .encode_image(&drawn)
+    let jpeg = jpeg::encode(drawn.as_raw(), drawn.width(), drawn.height(), JPEG_QUALITY)
         .map_err(|e| ApiError::internal(&format!("JPEG encoding failed: {e}")))?;
-    Ok(base64::engine::general_purpose::STANDARD.encode(jpeg.get_ref()))
+    Ok(base64::engine::general_purpose::STANDARD.encode(jpeg))
 }
 
 /// Runs `work` on the decode pool and waits for it without blocking the runtime.

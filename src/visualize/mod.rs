@@ -6,11 +6,13 @@
 //! (3, 3) to (3 + tw + 3, 3 + th + 6) in red; text in white at (6, 3).
 
 pub mod font;
+pub mod visual;
 
 use ab_glyph::{Font, PxScale, ScaleFont};
 use image::{Rgb, RgbImage};
 
 use self::font::FontSet;
+pub use self::visual::Visual;
 
 const BOX_COLOR: Rgb<u8> = Rgb([255, 0, 0]);
 const TEXT_COLOR: [u8; 3] = [255, 255, 255];

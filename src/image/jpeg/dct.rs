@@ -1,0 +1,339 @@
+//! The forward DCT (Arai–Agui–Nakajima, in floating point) and quantisation.
+//!
+//! Each pass transforms the eight columns of a block at once (every step
+//! works on whole rows of eight lanes, which the compiler turns into vector
+//! instructions); the block is transposed between the two passes. The AAN
+//! output scale is folded into the quantisation divisors.
+
+use std::f32::consts::PI;
+
+/// Eight lanes, one per column.
+type Row = [f32; 8];
+
+/// A block of 8×8 samples, level-shifted to be centred on zero.
+pub type Block = [Row; 8];
+
+#[inline(always)]
+fn add(a: Row, b: Row) -> Row {
+    std::array::from_fn(|i| a[i] + b[i])
+}
+
+#[inline(always)]
+fn sub(a: Row, b: Row) -> Row {
+    std::array::from_fn(|i| a[i] - b[i])
+}
+
+#[inline(always)]
+fn scale(a: Row, k: f32) -> Row {
+    std::array::from_fn(|i| a[i] * k)
+}
+
+/// One 1-D DCT along the block's first axis, for all eight lanes.
+#[inline(always)]
+fn pass(d: &mut Block) {
+    let (t0, t7) = (add(d[0], d[7]), sub(d[0], d[7]));
+    let (t1, t6) = (add(d[1], d[6]), sub(d[1], d[6]));
+    let (t2, t5) = (add(d[2], d[5]), sub(d[2], d[5]));
+    let (t3, t4) = (add(d[3], d[4]), sub(d[3], d[4]));
+
+    // Even part.
+    let (e10, e13) = (add(t0, t3), sub(t0, t3));
+    let (e11, e12) = (add(t1, t2), sub(t1, t2));
+    d[0] = add(e10, e11);
+    d[4] = sub(e10, e11);
+    let z1 = scale(add(e12, e13), 0.707_106_77);
+    d[2] = add(e13, z1);
+    d[6] = sub(e13, z1);
+
+    // Odd part.
+    let o10 = add(t4, t5);
+    let o11 = add(t5, t6);
+    let o12 = add(t6, t7);
+    let z5 = scale(sub(o10, o12), 0.382_683_43);
+    let z2 = add(scale(o10, 0.541_196_1), z5);
+    let z4 = add(scale(o12, 1.306_563), z5);
+    let z3 = scale(o11, 0.707_106_77);
+    let (z11, z13) = (add(t7, z3), sub(t7, z3));
+    d[5] = add(z13, z2);
+    d[3] = sub(z13, z2);
+    d[1] = add(z11, z4);
+    d[7] = sub(z11, z4);
+}
+
+#[inline(always)]
+fn transpose(b: &mut Block) {
+    let t = *b;
+    *b = std::array::from_fn(|i| std::array::from_fn(|j| t[j][i]));
+}
+
+/// Transforms `block` in place. The result is transposed: `block[u][v]`
+/// holds horizontal frequency `u`, vertical frequency `v`, scaled by AAN's
+/// factors (see [`Divisors`]).
+#[inline(always)]
+pub fn forward(block: &mut Block) {
+    pass(block);
+    transpose(block);
+    pass(block);
+}
+
+/// Transforms and quantises one block into zig-zag order.
+pub trait Kernel {
+    /// [`forward`] then [`quantize`].
+    fn transform(block: &mut Block, divisors: &Divisors, zz: &mut [i16; 64]);
+}
+
+/// The plain code (vectorised as far as the compiler manages).
+pub struct Portable;
+
+impl Kernel for Portable {
+    #[inline(always)]
+    fn transform(block: &mut Block, divisors: &Divisors, zz: &mut [i16; 64]) {
+        forward(block);
+        quantize(block, divisors, zz);
+    }
+}
+
+/// Reciprocals of the quantisation steps times the AAN scale, laid out like
+/// [`forward`]'s output.
+#[derive(Clone)]
+pub struct Divisors([Row; 8]);
+
+impl Divisors {
+    /// From a quantisation table in natural (row-major, `[v][u]`) order.
+    pub fn new(table: &[u16; 64]) -> Self {
+        let aan = |k: usize| {
+            if k == 0 {
+                1.0
+            } else {
+                (k as f64 * f64::from(PI) / 16.0).cos() * std::f64::consts::SQRT_2
+            }
+        };
+        Divisors(std::array::from_fn(|u| {
+            std::array::from_fn(|v| {
+                let step = f64::from(table[v * 8 + u]) * aan(u) * aan(v) * 8.0;
+                (1.0 / step) as f32
+            })
+        }))
+    }
+}
+
+/// Quantises a transformed block into zig-zag order.
+#[inline(always)]
+pub fn quantize(block: &Block, divisors: &Divisors, zz: &mut [i16; 64]) {
+    let mut transposed = [0i16; 64];
+    for (out, (row, div)) in transposed
+        .chunks_exact_mut(8)
+        .zip(block.iter().zip(&divisors.0))
+    {
+        for (o, (&c, &d)) in out.iter_mut().zip(row.iter().zip(div)) {
+            // Baseline JPEG codes AC values of at most 10 bits.
+            *o = (c * d).clamp(-1023.0, 1023.0).round_ties_even() as i16;
+        }
+    }
+    scan(&transposed, zz);
+}
+
+/// Reads a quantised block laid out like [`forward`]'s output in zig-zag order.
+#[inline(always)]
+fn scan(transposed: &[i16; 64], zz: &mut [i16; 64]) {
+    for (z, &at) in zz.iter_mut().zip(ZIGZAG_TRANSPOSED.iter()) {
+        // The mask lets the compiler drop the bounds check.
+        *z = transposed[usize::from(at) & 63];
+    }
+}
+
+/// The same steps with AVX2 intrinsics: about three times faster than what
+/// the compiler makes of [`Portable`], and bit-identical to it.
+#[cfg(target_arch = "x86_64")]
+pub mod avx2 {
+    use std::arch::x86_64::*;
+
+    use super::{Block, Divisors, Kernel};
+
+    /// Only to be used where the CPU has AVX2 (checked by the caller).
+    pub struct Avx2;
+
+    impl Kernel for Avx2 {
+        #[inline(always)]
+        fn transform(block: &mut Block, divisors: &Divisors, zz: &mut [i16; 64]) {
+            // SAFETY: `Avx2` is only used after checking that the CPU has AVX2.
+            unsafe { transform(block, divisors, zz) }
+        }
+    }
+
+    #[target_feature(enable = "avx2")]
+    unsafe fn transform(block: &Block, divisors: &Divisors, zz: &mut [i16; 64]) {
+        let mut r = [_mm256_setzero_ps(); 8];
+        for (v, row) in r.iter_mut().zip(block) {
+            *v = _mm256_loadu_ps(row.as_ptr());
+        }
+        pass(&mut r);
+        transpose(&mut r);
+        pass(&mut r);
+        let mut transposed = [0i16; 64];
+        let limit = _mm256_set1_ps(1023.0);
+        for i in (0..8).step_by(2) {
+            let q = |v: __m256, d: &[f32; 8]| {
+                let scaled = _mm256_mul_ps(v, _mm256_loadu_ps(d.as_ptr()));
+                let clamped = _mm256_max_ps(
+                    _mm256_min_ps(scaled, limit),
+                    _mm256_sub_ps(_mm256_setzero_ps(), limit),
+                );
+                // Rounds to nearest, ties to even (the default rounding mode).
+                _mm256_cvtps_epi32(clamped)
+            };
+            let (a, b) = (q(r[i], &divisors.0[i]), q(r[i + 1], &divisors.0[i + 1]));
+            // packs interleaves the 128-bit halves; put them back in order.
+            let packed = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packs_epi32(a, b));
+            _mm256_storeu_si256(transposed[i * 8..].as_mut_ptr().cast(), packed);
+        }
+        super::scan(&transposed, zz);
+    }
+
+    #[inline(always)]
+    unsafe fn pass(d: &mut [__m256; 8]) {
+        let (add, sub) = (|a, b| _mm256_add_ps(a, b), |a, b| _mm256_sub_ps(a, b));
+        let scale = |a, k| _mm256_mul_ps(a, _mm256_set1_ps(k));
+        let (t0, t7) = (add(d[0], d[7]), sub(d[0], d[7]));
+        let (t1, t6) = (add(d[1], d[6]), sub(d[1], d[6]));
+        let (t2, t5) = (add(d[2], d[5]), sub(d[2], d[5]));
+        let (t3, t4) = (add(d[3], d[4]), sub(d[3], d[4]));
+        let (e10, e13) = (add(t0, t3), sub(t0, t3));
+        let (e11, e12) = (add(t1, t2), sub(t1, t2));
+        d[0] = add(e10, e11);
+        d[4] = sub(e10, e11);
+        let z1 = scale(add(e12, e13), 0.707_106_77);
+        d[2] = add(e13, z1);
+        d[6] = sub(e13, z1);
+        let o10 = add(t4, t5);
+        let o11 = add(t5, t6);
+        let o12 = add(t6, t7);
+        let z5 = scale(sub(o10, o12), 0.382_683_43);
+        let z2 = add(scale(o10, 0.541_196_1), z5);
+        let z4 = add(scale(o12, 1.306_563), z5);
+        let z3 = scale(o11, 0.707_106_77);
+        let (z11, z13) = (add(t7, z3), sub(t7, z3));
+        d[5] = add(z13, z2);
+        d[3] = sub(z13, z2);
+        d[1] = add(z11, z4);
+        d[7] = sub(z11, z4);
+    }
+
+    /// 8×8 transpose: pairs, then quads, then 128-bit halves.
+    #[inline(always)]
+    unsafe fn transpose(r: &mut [__m256; 8]) {
+        let t: [__m256; 8] = [
+            _mm256_unpacklo_ps(r[0], r[1]),
+            _mm256_unpackhi_ps(r[0], r[1]),
+            _mm256_unpacklo_ps(r[2], r[3]),
+            _mm256_unpackhi_ps(r[2], r[3]),
+            _mm256_unpacklo_ps(r[4], r[5]),
+            _mm256_unpackhi_ps(r[4], r[5]),
+            _mm256_unpacklo_ps(r[6], r[7]),
+            _mm256_unpackhi_ps(r[6], r[7]),
+        ];
+        let u: [__m256; 8] = [
+            _mm256_shuffle_ps::<0x44>(t[0], t[2]),
+            _mm256_shuffle_ps::<0xEE>(t[0], t[2]),
+            _mm256_shuffle_ps::<0x44>(t[1], t[3]),
+            _mm256_shuffle_ps::<0xEE>(t[1], t[3]),
+            _mm256_shuffle_ps::<0x44>(t[4], t[6]),
+            _mm256_shuffle_ps::<0xEE>(t[4], t[6]),
+            _mm256_shuffle_ps::<0x44>(t[5], t[7]),
+            _mm256_shuffle_ps::<0xEE>(t[5], t[7]),
+        ];
+        for i in 0..4 {
+            r[i] = _mm256_permute2f128_ps::<0x20>(u[i], u[i + 4]);
+            r[i + 4] = _mm256_permute2f128_ps::<0x31>(u[i], u[i + 4]);
+        }
+    }
+}
+
+/// [`ZIGZAG`] for blocks stored transposed (`[u][v]`): position `v * 8 + u`
+/// is at `u * 8 + v`.
+const ZIGZAG_TRANSPOSED: [u8; 64] = {
+    let mut t = [0u8; 64];
+    let mut i = 0;
+    while i < 64 {
+        t[i] = (ZIGZAG[i] % 8) * 8 + ZIGZAG[i] / 8;
+        i += 1;
+    }
+    t
+};
+
+/// The zig-zag scan as row-major (`v * 8 + u`) positions.
+pub const ZIGZAG: [u8; 64] = [
+    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20,
+    13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59,
+    52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The textbook DCT-II with JPEG's normalisation.
+    fn reference(samples: &[[f64; 8]; 8]) -> [[f64; 8]; 8] {
+        let c = |k: usize| if k == 0 { 1.0 / 2f64.sqrt() } else { 1.0 };
+        std::array::from_fn(|v| {
+            std::array::from_fn(|u| {
+                let mut sum = 0.0;
+                for (y, row) in samples.iter().enumerate() {
+                    for (x, &s) in row.iter().enumerate() {
+                        sum += s
+                            * ((2 * x + 1) as f64 * u as f64 * std::f64::consts::PI / 16.0).cos()
+                            * ((2 * y + 1) as f64 * v as f64 * std::f64::consts::PI / 16.0).cos();
+                    }
+                }
+                0.25 * c(u) * c(v) * sum
+            })
+        })
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_kernel_equals_the_portable_one() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let table: [u16; 64] = std::array::from_fn(|i| 1 + (i as u16 * 7) % 40);
+        let divisors = Divisors::new(&table);
+        for seed in 0..200u32 {
+            let block: Block = std::array::from_fn(|y| {
+                std::array::from_fn(|x| {
+                    let v = seed
+                        .wrapping_mul(2_654_435_761)
+                        .wrapping_add((y * 8 + x) as u32 * 40_503);
+                    (v >> 13) as f32 % 256.0 - 128.0 + (seed % 3) as f32 * 0.37
+                })
+            });
+            let (mut a, mut b) = (block, block);
+            let (mut za, mut zb) = ([0i16; 64], [0i16; 64]);
+            Portable::transform(&mut a, &divisors, &mut za);
+            avx2::Avx2::transform(&mut b, &divisors, &mut zb);
+            assert_eq!(za, zb, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn matches_the_textbook_dct_with_unit_steps() {
+        let samples: [[f64; 8]; 8] = std::array::from_fn(|y| {
+            std::array::from_fn(|x| ((x * 37 + y * 91 + x * y * 13) % 256) as f64 - 128.0)
+        });
+        let mut block: Block =
+            std::array::from_fn(|y| std::array::from_fn(|x| samples[y][x] as f32));
+        forward(&mut block);
+        let mut zz = [0i16; 64];
+        quantize(&block, &Divisors::new(&[1; 64]), &mut zz);
+        let want = reference(&samples);
+        for (i, &pos) in ZIGZAG.iter().enumerate() {
+            let (v, u) = (usize::from(pos) / 8, usize::from(pos) % 8);
+            let expected = want[v][u].round().clamp(-1023.0, 1023.0);
+            assert!(
+                (f64::from(zz[i]) - expected).abs() <= 1.0,
+                "({u}, {v}): {} vs {expected}",
+                zz[i]
+            );
+        }
+    }
+}
