@@ -78,8 +78,9 @@ pub fn forward(block: &mut Block) {
 
 /// Transforms and quantises one block into zig-zag order.
 pub trait Kernel {
-    /// [`forward`] then [`quantize`].
-    fn transform(block: &mut Block, divisors: &Divisors, zz: &mut [i16; 64]);
+    /// [`forward`] then [`quantize`]; returns which AC coefficients are not
+    /// zero (bit `i` for `zz[i]`; bit 0 clear).
+    fn transform(block: &mut Block, divisors: &Divisors, zz: &mut [i16; 64]) -> u64;
 }
 
 /// The plain code (vectorised as far as the compiler manages).
@@ -87,9 +88,14 @@ pub struct Portable;
 
 impl Kernel for Portable {
     #[inline(always)]
-    fn transform(block: &mut Block, divisors: &Divisors, zz: &mut [i16; 64]) {
+    fn transform(block: &mut Block, divisors: &Divisors, zz: &mut [i16; 64]) -> u64 {
         forward(block);
         quantize(block, divisors, zz);
+        let mut nonzero = 0u64;
+        for (i, &c) in zz.iter().enumerate().skip(1) {
+            nonzero |= u64::from(c != 0) << i;
+        }
+        nonzero
     }
 }
 
@@ -155,9 +161,12 @@ pub mod avx2 {
 
     impl Kernel for Avx2 {
         #[inline(always)]
-        fn transform(block: &mut Block, divisors: &Divisors, zz: &mut [i16; 64]) {
+        fn transform(block: &mut Block, divisors: &Divisors, zz: &mut [i16; 64]) -> u64 {
             // SAFETY: `Avx2` is only used after checking that the CPU has AVX2.
-            unsafe { transform(block, divisors, zz) }
+            unsafe {
+                transform(block, divisors, zz);
+                nonzero(zz)
+            }
         }
     }
 
@@ -188,6 +197,23 @@ pub mod avx2 {
             _mm256_storeu_si256(transposed[i * 8..].as_mut_ptr().cast(), packed);
         }
         super::scan(&transposed, zz);
+    }
+
+    /// One bit per coefficient that is not zero, DC excluded.
+    #[target_feature(enable = "avx2")]
+    unsafe fn nonzero(zz: &[i16; 64]) -> u64 {
+        let zero = _mm256_setzero_si256();
+        let mut mask = 0u64;
+        for half in 0..2 {
+            let a = _mm256_loadu_si256(zz[half * 32..].as_ptr().cast());
+            let b = _mm256_loadu_si256(zz[half * 32 + 16..].as_ptr().cast());
+            let is_zero =
+                _mm256_packs_epi16(_mm256_cmpeq_epi16(a, zero), _mm256_cmpeq_epi16(b, zero));
+            let ordered = _mm256_permute4x64_epi64::<0b11_01_10_00>(is_zero);
+            let bits = !(_mm256_movemask_epi8(ordered) as u32);
+            mask |= u64::from(bits) << (half * 32);
+        }
+        mask & !1
     }
 
     #[inline(always)]
@@ -309,9 +335,14 @@ mod tests {
             });
             let (mut a, mut b) = (block, block);
             let (mut za, mut zb) = ([0i16; 64], [0i16; 64]);
-            Portable::transform(&mut a, &divisors, &mut za);
-            avx2::Avx2::transform(&mut b, &divisors, &mut zb);
+            let ma = Portable::transform(&mut a, &divisors, &mut za);
+            let mb = avx2::Avx2::transform(&mut b, &divisors, &mut zb);
             assert_eq!(za, zb, "seed {seed}");
+            assert_eq!(ma, mb, "seed {seed}");
+            assert!(
+                ma.count_ones() > 0 && ma.count_ones() < 63,
+                "seed {seed}: {ma:x}"
+            );
         }
     }
 

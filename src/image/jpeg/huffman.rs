@@ -166,16 +166,19 @@ impl<'a> BitWriter<'a> {
         self.out.extend_from_slice(&[0xFF, 0xD0 + (n & 7)]);
     }
 
-    /// Codes one quantised block given in zig-zag order; returns its DC value.
+    /// Codes one quantised block given in zig-zag order, with the mask of
+    /// its AC coefficients that are not zero; returns its DC value.
     #[inline(always)]
-    pub fn block(&mut self, zz: &[i16; 64], prev_dc: i16, codes: &ComponentCodes<'_>) -> i16 {
+    pub fn block(
+        &mut self,
+        zz: &[i16; 64],
+        mut nonzero: u64,
+        prev_dc: i16,
+        codes: &ComponentCodes<'_>,
+    ) -> i16 {
         let dc = zz[0];
         let (size, bits) = magnitude(i32::from(dc) - i32::from(prev_dc));
         self.symbol(codes.dc, size as u8, bits, size);
-        let mut nonzero = 0u64;
-        for (i, &c) in zz.iter().enumerate().skip(1) {
-            nonzero |= u64::from(c != 0) << i;
-        }
         let mut last = 0u32;
         while nonzero != 0 {
             let i = nonzero.trailing_zeros();

@@ -161,13 +161,13 @@ impl JpegLayout {
         for col in 0..self.mcu_cols {
             for (bx, by) in [(0, 0), (8, 0), (0, 8), (8, 8)] {
                 let mut block = strip.luma_block(col * 16 + bx, by);
-                K::transform(&mut block, &self.divisors[0], &mut zz);
-                prev[0] = writer.block(&zz, prev[0], &luma);
+                let nonzero = K::transform(&mut block, &self.divisors[0], &mut zz);
+                prev[0] = writer.block(&zz, nonzero, prev[0], &luma);
             }
             for (c, plane) in [&strip.cb, &strip.cr].into_iter().enumerate() {
                 let mut block = strip.chroma_block(plane, col * 8);
-                K::transform(&mut block, &self.divisors[1], &mut zz);
-                prev[c + 1] = writer.block(&zz, prev[c + 1], &chroma);
+                let nonzero = K::transform(&mut block, &self.divisors[1], &mut zz);
+                prev[c + 1] = writer.block(&zz, nonzero, prev[c + 1], &chroma);
             }
         }
     }

@@ -136,3 +136,14 @@ fn sizes_jpeg_cannot_hold_are_refused() {
     ));
     assert!(matches!(JpegLayout::new(0, 10, 75), Err(JpegError::Empty)));
 }
+
+#[test]
+fn the_portable_path_writes_the_same_bytes() {
+    let img = photo("coffee.png");
+    let (w, h) = img.dimensions();
+    let layout = JpegLayout::new(w, h, 75).unwrap();
+    let (mut dispatched, mut portable) = (Vec::new(), Vec::new());
+    layout.encode_rows(img.as_raw(), 0, &mut dispatched);
+    layout.encode_rows_with::<Portable>(img.as_raw(), 0, &mut portable);
+    assert_eq!(dispatched, portable);
+}
