@@ -54,7 +54,7 @@ impl Visual {
         Ok(Visual::Jpeg(Box::new(PartialJpeg { layout, band, rest })))
     }
 
-    /// Bytes held, for tests and accounting.
+    /// The bytes this visual holds: pixels and coded rows.
     pub fn held_bytes(&self) -> usize {
         match self {
             Visual::Pixels(image) => image.as_raw().len(),
