@@ -1,8 +1,9 @@
 """A/B of paddlex binaries (or wrapper scripts) on the benchmark folder.
 
 usage: python3 benches/ab.py BIN_A,BIN_B[,...] ROUNDS [extra paddlex args...]
-Runs every binary once per round, alternating, on target/bench/photos with the
-environment as it is (set PADDLE_PDX_CACHE_HOME=target/bench/cache), and prints
+Runs every binary once per round, alternating, on target/bench/photos (or the
+folder in AB_INPUT) with the environment as it is (set
+PADDLE_PDX_CACHE_HOME=target/bench/cache), and prints
 the median and fastest wall time and the peak RSS of each.
 """
 import os
@@ -22,7 +23,7 @@ def main():
         for b in binaries:
             start = time.perf_counter()
             proc = subprocess.Popen(
-                [b, "--pipeline", "image_classification", "--input", "target/bench/photos", *extra],
+                [b, "--pipeline", "image_classification", "--input", os.environ.get("AB_INPUT", "target/bench/photos"), *extra],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
