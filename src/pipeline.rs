@@ -36,9 +36,8 @@ pub struct Outcome {
 }
 
 /// Turns a decoded image into what the caller keeps of it for the
-/// visualisation (or the reason it cannot be kept). It runs on the decoding
-/// threads, right after preprocessing.
-pub type KeepVisual<'a> = &'a (dyn Fn(&Unit, RgbImage) -> Result<Visual, String> + Sync);
+/// visualisation. It runs on the decoding threads, right after preprocessing.
+pub type KeepVisual<'a> = &'a (dyn Fn(&Unit, RgbImage) -> Visual + Sync);
 
 /// A model's preprocessing and its inference sessions (loaded, or loading).
 pub struct Pipeline {
@@ -468,7 +467,7 @@ fn prepare<'u>(pre: &Preprocessor, unit: &'u Unit, keep: Option<KeepVisual<'_>>)
     let image = input::load(unit).map_err(|e| (unit, e))?;
     let (size, tensor) = pre.run(&image).map_err(|e| (unit, e.to_string()))?;
     let visual = match keep {
-        Some(keep) => Some(keep(unit, image).map_err(|e| (unit, e))?),
+        Some(keep) => Some(keep(unit, image)),
         None => {
             // The full-size pixels are not needed after preprocessing: the
             // next decode on this thread reuses them.

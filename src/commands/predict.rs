@@ -193,19 +193,17 @@ impl RunState<'_, '_> {
 
 /// What to keep of a decoded image for its visualisation: a JPEG is encoded
 /// below the label at once, other formats keep every pixel.
-fn keep_visual(
-    save_path: Option<&Path>,
-    unit: &Unit,
-    image: image::RgbImage,
-) -> Result<Visual, String> {
-    let Some(save_path) = save_path else {
-        return Ok(Visual::Pixels(image));
-    };
-    let path = output::output_paths(save_path, &unit.input_path, unit.page_index).image;
-    if !output::is_jpeg(&path) {
-        return Ok(Visual::Pixels(image));
+fn keep_visual(save_path: Option<&Path>, unit: &Unit, image: image::RgbImage) -> Visual {
+    match save_path {
+        Some(save_path)
+            if output::is_jpeg(
+                &output::output_paths(save_path, &unit.input_path, unit.page_index).image,
+            ) =>
+        {
+            Visual::for_jpeg(image)
+        }
+        _ => Visual::Pixels(image),
     }
-    Visual::for_jpeg(image).map_err(|e| format!("cannot save {}: {e}", path.display()))
 }
 
 /// Saves the JSON and the visualisation when `--save_path` is given.

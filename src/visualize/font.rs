@@ -29,9 +29,29 @@ pub struct FontSet {
     pub primary: FontVec,
     /// Used for characters the primary lacks, when one was found.
     pub fallback: Option<FontVec>,
+    /// See [`FontSet::ink_extent_em`].
+    extent_em: f64,
 }
 
 impl FontSet {
+    /// A set and its ink extent.
+    pub fn new(primary: FontVec, fallback: Option<FontVec>) -> Self {
+        let extent_em = ink_extent_em(&primary, fallback.as_ref());
+        FontSet {
+            primary,
+            fallback,
+            extent_em,
+        }
+    }
+
+    /// How far, in ems of the text's size, the ink of any glyph of the set
+    /// can reach from the text's top line (the primary font's ascender,
+    /// where drawing anchors it) downwards, and from its highest to its
+    /// lowest point: from the fonts' global bounding boxes (`head` table).
+    pub fn ink_extent_em(&self) -> f64 {
+        self.extent_em
+    }
+
     /// The font (and glyph) that draws `c`.
     pub fn glyph_for(&self, c: char) -> (&FontVec, GlyphId) {
         let id = self.primary.glyph_id(c);
@@ -57,7 +77,27 @@ fn load_fonts() -> FontSet {
         .iter()
         .map(Path::new)
         .find_map(load_file);
-    FontSet { primary, fallback }
+    FontSet::new(primary, fallback)
+}
+
+/// See [`FontSet::ink_extent_em`]. A font whose tables cannot be read
+/// counts as reaching two ems.
+fn ink_extent_em(primary: &FontVec, fallback: Option<&FontVec>) -> f64 {
+    use ab_glyph::Font;
+    let ascent = f64::from(primary.ascent_unscaled() / primary.units_per_em().unwrap_or(1000.0));
+    let (mut top, mut bottom) = (ascent, 0.0f64);
+    for font in std::iter::once(primary).chain(fallback) {
+        match ttf_parser::Face::parse(font.as_slice(), 0) {
+            Ok(face) => {
+                let em = f64::from(face.units_per_em().max(1));
+                let bbox = face.global_bounding_box();
+                top = top.max(f64::from(bbox.y_max) / em);
+                bottom = bottom.max(-f64::from(bbox.y_min) / em);
+            }
+            Err(_) => bottom = bottom.max(2.0),
+        }
+    }
+    top + bottom
 }
 
 /// `PADDLE_PDX_LOCAL_FONT_FILE_PATH`, if it names a readable font (PaddleX
@@ -100,6 +140,15 @@ fn unreachable_font() -> FontVec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ink_extent_covers_the_embedded_font() {
+        // DejaVu Sans: 1.7 em from its highest glyph's top to its lowest
+        // glyph's bottom (its ascent-to-descent height is 1.16 em).
+        let set = FontSet::new(embedded(), None);
+        let extent = set.ink_extent_em();
+        assert!((1.5..1.8).contains(&extent), "{extent}");
+    }
 
     #[test]
     fn embedded_font_parses_and_covers_latin() {

@@ -6,14 +6,14 @@
 //! size is at most 5 % of it). For a JPEG visualisation the rows below that
 //! band are encoded as soon as the photo is decoded (the encoder's restart
 //! markers make the pieces independent), and only the band's pixels wait for
-//! the label: about a fifth of a typical photo, plus a tenth for the coded
+//! the label: about a seventh of a 3:2 photo, plus a tenth for the coded
 //! rows. Other formats keep every pixel.
 
 use image::RgbImage;
 
 use super::{draw_label_in_place, font};
 use crate::image::decode;
-use crate::image::jpeg::{self, JpegError, JpegLayout, MCU_LINES};
+use crate::image::jpeg::{self, JpegLayout, MCU_LINES};
 
 /// Quality of saved JPEG visualisations (Pillow's default).
 pub const JPEG_QUALITY: u8 = 75;
@@ -38,20 +38,23 @@ pub struct PartialJpeg {
 impl Visual {
     /// Keeps `image` for a JPEG visualisation: encodes what lies below the
     /// label band and hands the full-size pixels back for the next decode.
-    pub fn for_jpeg(image: RgbImage) -> Result<Visual, JpegError> {
+    /// Images JPEG cannot hold keep their pixels (saving reports the error).
+    pub fn for_jpeg(image: RgbImage) -> Visual {
         let (width, height) = image.dimensions();
-        let layout = JpegLayout::new(width, height, JPEG_QUALITY)?;
         let band_lines = label_band_lines(width);
-        if band_lines >= height {
-            return Ok(Visual::Pixels(image));
-        }
+        let layout = match JpegLayout::new(width, height, JPEG_QUALITY) {
+            Ok(layout) if band_lines < height => layout,
+            _ => return Visual::Pixels(image),
+        };
         let split = band_lines as usize * width as usize * 3;
-        let mut rest = Vec::with_capacity(image.as_raw().len() / 10);
-        layout.encode_rows(&image.as_raw()[split..], band_lines, &mut rest);
-        let band = RgbImage::from_raw(width, band_lines, image.as_raw()[..split].to_vec())
-            .ok_or(JpegError::Empty)?;
+        let (top, below) = image.as_raw().split_at(split.min(image.as_raw().len()));
+        let mut rest = Vec::with_capacity(below.len() / 10);
+        layout.encode_rows(below, band_lines, &mut rest);
+        let Some(band) = RgbImage::from_raw(width, band_lines, top.to_vec()) else {
+            return Visual::Pixels(image);
+        };
         decode::recycle(image);
-        Ok(Visual::Jpeg(Box::new(PartialJpeg { layout, band, rest })))
+        Visual::Jpeg(Box::new(PartialJpeg { layout, band, rest }))
     }
 
     /// The bytes this visual holds: pixels and coded rows.
@@ -81,23 +84,14 @@ impl PartialJpeg {
 
 /// Lines at the top of a photo `width` pixels wide that a label can touch,
 /// rounded up to whole MCU rows. The label box spans 3 + text height + 6
-/// lines at a font size of at most 5 % of the width; the text height is
-/// bounded by twice the tallest font's ascent-to-descent height.
+/// lines and the text is anchored at line 3, at a font size of at most 5 %
+/// of the width; no glyph's ink reaches further than the fonts' bounding
+/// boxes (plus a line for rounding the ascender and one for anti-aliasing).
 pub fn label_band_lines(width: u32) -> u32 {
     let largest_size = (0.05 * f64::from(width)).max(1.0);
-    let fonts = font::fonts();
-    let em_height = std::iter::once(&fonts.primary)
-        .chain(fonts.fallback.as_ref())
-        .map(font_height_in_em)
-        .fold(1.0, f64::max);
-    let lines = 3.0 + 2.0 * em_height * largest_size + 6.0 + 2.0;
+    let text = font::fonts().ink_extent_em() * largest_size;
+    let lines = 3.0 + text + 6.0 + 2.0;
     (lines.ceil() as u32).div_ceil(MCU_LINES) * MCU_LINES
-}
-
-fn font_height_in_em(font: &ab_glyph::FontVec) -> f64 {
-    use ab_glyph::Font;
-    let em = font.units_per_em().unwrap_or(1000.0);
-    f64::from(font.height_unscaled() / em)
 }
 
 #[cfg(test)]
@@ -119,7 +113,7 @@ mod tests {
             let mut drawn = img.clone();
             draw_label_in_place(&mut drawn, &text);
             let whole = jpeg::encode(drawn.as_raw(), w, h, JPEG_QUALITY).unwrap();
-            let Ok(Visual::Jpeg(partial)) = Visual::for_jpeg(img) else {
+            let Visual::Jpeg(partial) = Visual::for_jpeg(img) else {
                 panic!("{w}x{h} should be split");
             };
             assert_eq!(partial.finish(&text), whole, "{w}x{h}");
@@ -149,11 +143,11 @@ mod tests {
     fn short_photos_keep_their_pixels_and_big_ones_shrink() {
         assert!(matches!(
             Visual::for_jpeg(photo(1000, 60)),
-            Ok(Visual::Pixels(_))
+            Visual::Pixels(_)
         ));
-        let visual = Visual::for_jpeg(photo(1500, 1000)).unwrap();
+        let visual = Visual::for_jpeg(photo(1500, 1000));
         assert!(matches!(visual, Visual::Jpeg(_)));
-        // 4.5 MB of pixels become the band (about a fifth) plus the coded rows.
+        // 4.5 MB of pixels become the band (144 lines) plus the coded rows.
         assert!(
             visual.held_bytes() < 4_500_000 / 3,
             "{}",

@@ -80,7 +80,10 @@ pub fn forward(block: &mut Block) {
 pub trait Kernel {
     /// [`forward`] then [`quantize`]; returns which AC coefficients are not
     /// zero (bit `i` for `zz[i]`; bit 0 clear).
-    fn transform(block: &mut Block, divisors: &Divisors, zz: &mut [i16; 64]) -> u64;
+    ///
+    /// # Safety
+    /// The CPU must support the kernel's instructions.
+    unsafe fn transform(block: &mut Block, divisors: &Divisors, zz: &mut [i16; 64]) -> u64;
 }
 
 /// The plain code (vectorised as far as the compiler manages).
@@ -88,7 +91,7 @@ pub struct Portable;
 
 impl Kernel for Portable {
     #[inline(always)]
-    fn transform(block: &mut Block, divisors: &Divisors, zz: &mut [i16; 64]) -> u64 {
+    unsafe fn transform(block: &mut Block, divisors: &Divisors, zz: &mut [i16; 64]) -> u64 {
         forward(block);
         quantize(block, divisors, zz);
         let mut nonzero = 0u64;
@@ -156,13 +159,13 @@ pub mod avx2 {
 
     use super::{Block, Divisors, Kernel};
 
-    /// Only to be used where the CPU has AVX2 (checked by the caller).
+    /// Needs AVX2.
     pub struct Avx2;
 
     impl Kernel for Avx2 {
         #[inline(always)]
-        fn transform(block: &mut Block, divisors: &Divisors, zz: &mut [i16; 64]) -> u64 {
-            // SAFETY: `Avx2` is only used after checking that the CPU has AVX2.
+        unsafe fn transform(block: &mut Block, divisors: &Divisors, zz: &mut [i16; 64]) -> u64 {
+            // SAFETY: the caller guarantees AVX2.
             unsafe {
                 transform(block, divisors, zz);
                 nonzero(zz)
@@ -335,8 +338,13 @@ mod tests {
             });
             let (mut a, mut b) = (block, block);
             let (mut za, mut zb) = ([0i16; 64], [0i16; 64]);
-            let ma = Portable::transform(&mut a, &divisors, &mut za);
-            let mb = avx2::Avx2::transform(&mut b, &divisors, &mut zb);
+            // SAFETY: AVX2 was checked above.
+            let (ma, mb) = unsafe {
+                (
+                    Portable::transform(&mut a, &divisors, &mut za),
+                    avx2::Avx2::transform(&mut b, &divisors, &mut zb),
+                )
+            };
             assert_eq!(za, zb, "seed {seed}");
             assert_eq!(ma, mb, "seed {seed}");
             assert!(

@@ -29,6 +29,14 @@ pub enum JpegError {
     /// Nothing to encode.
     #[error("an empty image cannot be saved as JPEG")]
     Empty,
+    /// The pixel buffer does not hold width × height RGB pixels.
+    #[error("the pixel buffer holds {got} bytes, not the {expected} of the image")]
+    WrongLength {
+        /// width × height × 3.
+        expected: usize,
+        /// The buffer's length.
+        got: usize,
+    },
 }
 
 /// Everything fixed for one image: its size, tables and headers.
@@ -105,7 +113,8 @@ impl JpegLayout {
     /// Encodes the MCU rows covered by `lines`: whole RGB pixel lines that
     /// start at line `first_line` (a multiple of [`MCU_LINES`]). A last,
     /// partial MCU row is completed by repeating the last line, which is
-    /// right only at the bottom of the image.
+    /// right only at the bottom of the image. Lines past the image's height
+    /// are ignored.
     pub fn encode_rows(&self, lines: &[u8], first_line: u32, out: &mut Vec<u8>) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
@@ -113,21 +122,27 @@ impl JpegLayout {
             unsafe { self.encode_rows_avx2(lines, first_line, out) };
             return;
         }
-        self.encode_rows_with::<Portable>(lines, first_line, out);
+        // SAFETY: the portable kernel runs on any CPU.
+        unsafe { self.encode_rows_with::<Portable>(lines, first_line, out) };
     }
 
     /// The same code, compiled for 256-bit vectors.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn encode_rows_avx2(&self, lines: &[u8], first_line: u32, out: &mut Vec<u8>) {
-        self.encode_rows_with::<dct::avx2::Avx2>(lines, first_line, out);
+        // SAFETY: the caller checked AVX2, which is all the kernel needs.
+        unsafe { self.encode_rows_with::<dct::avx2::Avx2>(lines, first_line, out) };
     }
 
+    /// # Safety
+    /// The CPU must support `K`'s instructions (see [`Kernel::transform`]).
     #[inline(always)]
-    fn encode_rows_with<K: Kernel>(&self, lines: &[u8], first_line: u32, out: &mut Vec<u8>) {
+    unsafe fn encode_rows_with<K: Kernel>(&self, lines: &[u8], first_line: u32, out: &mut Vec<u8>) {
         debug_assert_eq!(first_line % MCU_LINES, 0);
         let stride = self.width * 3;
-        let lines = &lines[..lines.len() / stride * stride];
+        let remaining = self.height.saturating_sub(first_line as usize);
+        let whole = (lines.len() / stride).min(remaining);
+        let lines = &lines[..whole * stride];
         if lines.is_empty() {
             return;
         }
@@ -140,14 +155,18 @@ impl JpegLayout {
             if row > 0 {
                 writer.restart_marker(((row - 1) % 8) as u8);
             }
-            self.encode_strip::<K>(&strip, &mut writer);
+            // SAFETY: passed on from the caller.
+            unsafe { self.encode_strip::<K>(&strip, &mut writer) };
             writer.flush();
         }
     }
 
     /// Codes one MCU row: four luma blocks, then one block of each chroma component per MCU.
+    ///
+    /// # Safety
+    /// The CPU must support `K`'s instructions.
     #[inline(always)]
-    fn encode_strip<K: Kernel>(&self, strip: &Strip, writer: &mut BitWriter<'_>) {
+    unsafe fn encode_strip<K: Kernel>(&self, strip: &Strip, writer: &mut BitWriter<'_>) {
         let luma = ComponentCodes {
             dc: &self.codes[0],
             ac: &self.codes[1],
@@ -161,12 +180,14 @@ impl JpegLayout {
         for col in 0..self.mcu_cols {
             for (bx, by) in [(0, 0), (8, 0), (0, 8), (8, 8)] {
                 let mut block = strip.luma_block(col * 16 + bx, by);
-                let nonzero = K::transform(&mut block, &self.divisors[0], &mut zz);
+                // SAFETY: passed on from the caller.
+                let nonzero = unsafe { K::transform(&mut block, &self.divisors[0], &mut zz) };
                 prev[0] = writer.block(&zz, nonzero, prev[0], &luma);
             }
             for (c, plane) in [&strip.cb, &strip.cr].into_iter().enumerate() {
                 let mut block = strip.chroma_block(plane, col * 8);
-                let nonzero = K::transform(&mut block, &self.divisors[1], &mut zz);
+                // SAFETY: passed on from the caller.
+                let nonzero = unsafe { K::transform(&mut block, &self.divisors[1], &mut zz) };
                 prev[c + 1] = writer.block(&zz, nonzero, prev[c + 1], &chroma);
             }
         }
@@ -181,6 +202,13 @@ pub fn trailer(out: &mut Vec<u8>) {
 /// Encodes a whole `width`×`height` RGB image.
 pub fn encode(rgb: &[u8], width: u32, height: u32, quality: u8) -> Result<Vec<u8>, JpegError> {
     let layout = JpegLayout::new(width, height, quality)?;
+    let expected = layout.width * layout.height * 3;
+    if rgb.len() != expected {
+        return Err(JpegError::WrongLength {
+            expected,
+            got: rgb.len(),
+        });
+    }
     // Photos at quality 75 take about a tenth of their raw size.
     let mut out = Vec::with_capacity(rgb.len() / 8 + 1024);
     layout.header(&mut out);

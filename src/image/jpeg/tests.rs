@@ -138,12 +138,29 @@ fn sizes_jpeg_cannot_hold_are_refused() {
 }
 
 #[test]
+fn buffers_of_the_wrong_length_are_refused_and_extra_lines_ignored() {
+    assert!(matches!(
+        encode(&[0; 16 * 15 * 3], 16, 16, 75),
+        Err(JpegError::WrongLength {
+            expected: 768,
+            got: 720
+        })
+    ));
+    let layout = JpegLayout::new(16, 16, 75).unwrap();
+    let (mut exact, mut long) = (Vec::new(), Vec::new());
+    layout.encode_rows(&[100; 16 * 16 * 3], 0, &mut exact);
+    layout.encode_rows(&[100; 16 * 40 * 3], 0, &mut long);
+    assert_eq!(exact, long);
+}
+
+#[test]
 fn the_portable_path_writes_the_same_bytes() {
     let img = photo("coffee.png");
     let (w, h) = img.dimensions();
     let layout = JpegLayout::new(w, h, 75).unwrap();
     let (mut dispatched, mut portable) = (Vec::new(), Vec::new());
     layout.encode_rows(img.as_raw(), 0, &mut dispatched);
-    layout.encode_rows_with::<Portable>(img.as_raw(), 0, &mut portable);
+    // SAFETY: the portable kernel runs anywhere.
+    unsafe { layout.encode_rows_with::<Portable>(img.as_raw(), 0, &mut portable) };
     assert_eq!(dispatched, portable);
 }
