@@ -24,6 +24,32 @@ fn expected_for(name: &str) -> Golden {
         .unwrap_or_else(|| panic!("no golden line for {name}"))
 }
 
+/// Copies `photos` into `dir/imgs` and runs `model` (batches of
+/// `batch_size`, top-`topk`) on `input` with `--save_path out`; it must succeed.
+fn save_run(
+    dir: &std::path::Path,
+    model: &str,
+    photos: &[&str],
+    batch_size: usize,
+    topk: &str,
+    input: &str,
+) {
+    copy_photos(dir, photos);
+    let yaml = pipeline_yaml(dir, model, None, batch_size, topk);
+    paddlex()
+        .current_dir(dir)
+        .args([
+            "--pipeline",
+            yaml.to_str().unwrap(),
+            "--input",
+            input,
+            "--save_path",
+            "out",
+        ])
+        .assert()
+        .success();
+}
+
 #[test]
 fn folder_run_matches_paddlex_top4_and_scores() {
     let dir = tempfile::tempdir().unwrap();
@@ -64,20 +90,14 @@ fn folder_run_matches_paddlex_top4_and_scores() {
 #[test]
 fn json_bytes_are_identical_to_paddlex() {
     let dir = tempfile::tempdir().unwrap();
-    copy_photos(dir.path(), &["doc_0.png"]);
-    let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 1, "4");
-    paddlex()
-        .current_dir(dir.path())
-        .args([
-            "--pipeline",
-            yaml.to_str().unwrap(),
-            "--input",
-            "imgs/doc_0.png",
-            "--save_path",
-            "out",
-        ])
-        .assert()
-        .success();
+    save_run(
+        dir.path(),
+        "PP-LCNet_x1_0_doc_ori",
+        &["doc_0.png"],
+        1,
+        "4",
+        "imgs/doc_0.png",
+    );
     let ours = std::fs::read(dir.path().join("out/doc_0_res.json")).unwrap();
     let theirs = std::fs::read(data_dir().join("expected/doc_0_res.json")).unwrap();
     assert_eq!(
@@ -147,20 +167,14 @@ fn inference_yml_topk_applies_when_yaml_topk_is_null() {
 #[test]
 fn visualization_geometry_matches_paddlex() {
     let dir = tempfile::tempdir().unwrap();
-    copy_photos(dir.path(), &["doc_0.png", "doc_270.png", "chelsea.png"]);
-    let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 4, "4");
-    paddlex()
-        .current_dir(dir.path())
-        .args([
-            "--pipeline",
-            yaml.to_str().unwrap(),
-            "--input",
-            "imgs",
-            "--save_path",
-            "out",
-        ])
-        .assert()
-        .success();
+    save_run(
+        dir.path(),
+        "PP-LCNet_x1_0_doc_ori",
+        &["doc_0.png", "doc_270.png", "chelsea.png"],
+        4,
+        "4",
+        "imgs",
+    );
     // (file, PaddleX's red box l, t, r, b) from reference/doc_ori/vis_geometry.txt
     for (file, want) in [
         ("doc_0_res.png", (3, 3, 133, 39)),
@@ -216,20 +230,14 @@ fn red_box(img: &image::RgbImage) -> (u32, u32, u32, u32) {
 #[test]
 fn jpeg_visualization_matches_paddlex() {
     let dir = tempfile::tempdir().unwrap();
-    copy_photos(dir.path(), &["doc_0.jpg"]);
-    let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 1, "4");
-    paddlex()
-        .current_dir(dir.path())
-        .args([
-            "--pipeline",
-            yaml.to_str().unwrap(),
-            "--input",
-            "imgs/doc_0.jpg",
-            "--save_path",
-            "out",
-        ])
-        .assert()
-        .success();
+    save_run(
+        dir.path(),
+        "PP-LCNet_x1_0_doc_ori",
+        &["doc_0.jpg"],
+        1,
+        "4",
+        "imgs/doc_0.jpg",
+    );
     let ours = image::open(dir.path().join("out/doc_0_res.jpg"))
         .unwrap()
         .to_rgb8();
@@ -266,20 +274,14 @@ fn jpeg_visualization_matches_paddlex() {
 #[test]
 fn textline_model_with_exact_size_resize() {
     let dir = tempfile::tempdir().unwrap();
-    copy_photos(dir.path(), &["line_0.png", "line_180.png"]);
-    let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_textline_ori", None, 2, "null");
-    paddlex()
-        .current_dir(dir.path())
-        .args([
-            "--pipeline",
-            yaml.to_str().unwrap(),
-            "--input",
-            "imgs",
-            "--save_path",
-            "out",
-        ])
-        .assert()
-        .success();
+    save_run(
+        dir.path(),
+        "PP-LCNet_x1_0_textline_ori",
+        &["line_0.png", "line_180.png"],
+        2,
+        "null",
+        "imgs",
+    );
     let up = read_result(&dir.path().join("out/line_0_res.json"));
     let down = read_result(&dir.path().join("out/line_180_res.json"));
     assert_eq!(up.label_names, ["0_degree"]);

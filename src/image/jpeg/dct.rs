@@ -13,51 +13,72 @@ type Row = [f32; 8];
 /// A block of 8×8 samples, level-shifted to be centred on zero.
 pub type Block = [Row; 8];
 
-#[inline(always)]
-fn add(a: Row, b: Row) -> Row {
-    std::array::from_fn(|i| a[i] + b[i])
+/// Eight `f32` lanes: a plain array, or an AVX2 register.
+trait Lanes: Copy {
+    /// Lane-wise sum.
+    ///
+    /// # Safety
+    /// The CPU must support the type's instructions (for all three methods).
+    unsafe fn add(self, other: Self) -> Self;
+    /// Lane-wise difference.
+    unsafe fn sub(self, other: Self) -> Self;
+    /// Every lane times `k`.
+    unsafe fn scale(self, k: f32) -> Self;
 }
 
-#[inline(always)]
-fn sub(a: Row, b: Row) -> Row {
-    std::array::from_fn(|i| a[i] - b[i])
-}
+impl Lanes for Row {
+    #[inline(always)]
+    unsafe fn add(self, other: Self) -> Self {
+        std::array::from_fn(|i| self[i] + other[i])
+    }
 
-#[inline(always)]
-fn scale(a: Row, k: f32) -> Row {
-    std::array::from_fn(|i| a[i] * k)
+    #[inline(always)]
+    unsafe fn sub(self, other: Self) -> Self {
+        std::array::from_fn(|i| self[i] - other[i])
+    }
+
+    #[inline(always)]
+    unsafe fn scale(self, k: f32) -> Self {
+        std::array::from_fn(|i| self[i] * k)
+    }
 }
 
 /// One 1-D DCT along the block's first axis, for all eight lanes.
+///
+/// # Safety
+/// The CPU must support `V`'s instructions.
 #[inline(always)]
-fn pass(d: &mut Block) {
-    let (t0, t7) = (add(d[0], d[7]), sub(d[0], d[7]));
-    let (t1, t6) = (add(d[1], d[6]), sub(d[1], d[6]));
-    let (t2, t5) = (add(d[2], d[5]), sub(d[2], d[5]));
-    let (t3, t4) = (add(d[3], d[4]), sub(d[3], d[4]));
+unsafe fn pass<V: Lanes>(d: &mut [V; 8]) {
+    // SAFETY: passed on from the caller.
+    unsafe {
+        let (t0, t7) = (d[0].add(d[7]), d[0].sub(d[7]));
+        let (t1, t6) = (d[1].add(d[6]), d[1].sub(d[6]));
+        let (t2, t5) = (d[2].add(d[5]), d[2].sub(d[5]));
+        let (t3, t4) = (d[3].add(d[4]), d[3].sub(d[4]));
 
-    // Even part.
-    let (e10, e13) = (add(t0, t3), sub(t0, t3));
-    let (e11, e12) = (add(t1, t2), sub(t1, t2));
-    d[0] = add(e10, e11);
-    d[4] = sub(e10, e11);
-    let z1 = scale(add(e12, e13), 0.707_106_77);
-    d[2] = add(e13, z1);
-    d[6] = sub(e13, z1);
+        // Even part.
+        let (e10, e13) = (t0.add(t3), t0.sub(t3));
+        let (e11, e12) = (t1.add(t2), t1.sub(t2));
+        d[0] = e10.add(e11);
+        d[4] = e10.sub(e11);
+        let z1 = e12.add(e13).scale(0.707_106_77);
+        d[2] = e13.add(z1);
+        d[6] = e13.sub(z1);
 
-    // Odd part.
-    let o10 = add(t4, t5);
-    let o11 = add(t5, t6);
-    let o12 = add(t6, t7);
-    let z5 = scale(sub(o10, o12), 0.382_683_43);
-    let z2 = add(scale(o10, 0.541_196_1), z5);
-    let z4 = add(scale(o12, 1.306_563), z5);
-    let z3 = scale(o11, 0.707_106_77);
-    let (z11, z13) = (add(t7, z3), sub(t7, z3));
-    d[5] = add(z13, z2);
-    d[3] = sub(z13, z2);
-    d[1] = add(z11, z4);
-    d[7] = sub(z11, z4);
+        // Odd part.
+        let o10 = t4.add(t5);
+        let o11 = t5.add(t6);
+        let o12 = t6.add(t7);
+        let z5 = o10.sub(o12).scale(0.382_683_43);
+        let z2 = o10.scale(0.541_196_1).add(z5);
+        let z4 = o12.scale(1.306_563).add(z5);
+        let z3 = o11.scale(0.707_106_77);
+        let (z11, z13) = (t7.add(z3), t7.sub(z3));
+        d[5] = z13.add(z2);
+        d[3] = z13.sub(z2);
+        d[1] = z11.add(z4);
+        d[7] = z11.sub(z4);
+    }
 }
 
 #[inline(always)]
@@ -71,9 +92,12 @@ fn transpose(b: &mut Block) {
 /// factors (see [`Divisors`]).
 #[inline(always)]
 pub fn forward(block: &mut Block) {
-    pass(block);
-    transpose(block);
-    pass(block);
+    // SAFETY: arrays of `f32` need no particular instructions.
+    unsafe {
+        pass(block);
+        transpose(block);
+        pass(block);
+    }
 }
 
 /// Transforms and quantises one block into zig-zag order.
@@ -157,7 +181,7 @@ fn scan(transposed: &[i16; 64], zz: &mut [i16; 64]) {
 pub mod avx2 {
     use std::arch::x86_64::*;
 
-    use super::{Block, Divisors, Kernel};
+    use super::{pass, Block, Divisors, Kernel, Lanes};
 
     /// Needs AVX2.
     pub struct Avx2;
@@ -219,33 +243,24 @@ pub mod avx2 {
         mask & !1
     }
 
-    #[inline(always)]
-    unsafe fn pass(d: &mut [__m256; 8]) {
-        let (add, sub) = (|a, b| _mm256_add_ps(a, b), |a, b| _mm256_sub_ps(a, b));
-        let scale = |a, k| _mm256_mul_ps(a, _mm256_set1_ps(k));
-        let (t0, t7) = (add(d[0], d[7]), sub(d[0], d[7]));
-        let (t1, t6) = (add(d[1], d[6]), sub(d[1], d[6]));
-        let (t2, t5) = (add(d[2], d[5]), sub(d[2], d[5]));
-        let (t3, t4) = (add(d[3], d[4]), sub(d[3], d[4]));
-        let (e10, e13) = (add(t0, t3), sub(t0, t3));
-        let (e11, e12) = (add(t1, t2), sub(t1, t2));
-        d[0] = add(e10, e11);
-        d[4] = sub(e10, e11);
-        let z1 = scale(add(e12, e13), 0.707_106_77);
-        d[2] = add(e13, z1);
-        d[6] = sub(e13, z1);
-        let o10 = add(t4, t5);
-        let o11 = add(t5, t6);
-        let o12 = add(t6, t7);
-        let z5 = scale(sub(o10, o12), 0.382_683_43);
-        let z2 = add(scale(o10, 0.541_196_1), z5);
-        let z4 = add(scale(o12, 1.306_563), z5);
-        let z3 = scale(o11, 0.707_106_77);
-        let (z11, z13) = (add(t7, z3), sub(t7, z3));
-        d[5] = add(z13, z2);
-        d[3] = sub(z13, z2);
-        d[1] = add(z11, z4);
-        d[7] = sub(z11, z4);
+    impl Lanes for __m256 {
+        #[inline(always)]
+        unsafe fn add(self, other: Self) -> Self {
+            // SAFETY: the caller guarantees AVX2.
+            unsafe { _mm256_add_ps(self, other) }
+        }
+
+        #[inline(always)]
+        unsafe fn sub(self, other: Self) -> Self {
+            // SAFETY: the caller guarantees AVX2.
+            unsafe { _mm256_sub_ps(self, other) }
+        }
+
+        #[inline(always)]
+        unsafe fn scale(self, k: f32) -> Self {
+            // SAFETY: the caller guarantees AVX2.
+            unsafe { _mm256_mul_ps(self, _mm256_set1_ps(k)) }
+        }
     }
 
     /// 8×8 transpose: pairs, then quads, then 128-bit halves.
