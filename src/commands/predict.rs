@@ -212,11 +212,15 @@ fn save(
     res: &Classification,
     visual: Option<Visual>,
 ) -> Result<(), String> {
-    let (Some(save_path), Some(visual)) = (save_path, visual) else {
+    let Some(save_path) = save_path else {
         return Ok(());
     };
     let paths = output::output_paths(save_path, &res.input_path, res.page_index);
     output::save_json(res, &paths.json).map_err(|e| e.to_string())?;
+    // The pipeline keeps a visual for every input when saving.
+    let Some(visual) = visual else {
+        return Ok(());
+    };
     let (label, score) = match (res.label_names.first(), res.scores.first()) {
         (Some(l), Some(s)) => (l.as_str(), *s),
         _ => ("", 0.0),
