@@ -184,15 +184,7 @@ fn visualization_geometry_matches_paddlex() {
         let img = image::open(dir.path().join("out").join(file))
             .unwrap()
             .to_rgb8();
-        let red: Vec<(u32, u32)> = img
-            .enumerate_pixels()
-            .filter(|(_, _, p)| p.0 == [255, 0, 0])
-            .map(|(x, y, _)| (x, y))
-            .collect();
-        let l = red.iter().map(|p| p.0).min().unwrap();
-        let t = red.iter().map(|p| p.1).min().unwrap();
-        let r = red.iter().map(|p| p.0).max().unwrap();
-        let b = red.iter().map(|p| p.1).max().unwrap();
+        let (l, t, r, b) = bounding_box(&img, |p| p.0 == [255, 0, 0]);
         assert_eq!((l, t), (want.0, want.1), "{file}");
         assert!(
             r.abs_diff(want.2) <= 1 && b.abs_diff(want.3) <= 1,
@@ -213,18 +205,26 @@ fn visualization_geometry_matches_paddlex() {
     }
 }
 
-/// The bounding box of the strongly red pixels (the label box, after JPEG).
-fn red_box(img: &image::RgbImage) -> (u32, u32, u32, u32) {
-    let red: Vec<(u32, u32)> = img
+/// The bounding box (left, top, right, bottom) of the pixels `keep` accepts.
+fn bounding_box(
+    img: &image::RgbImage,
+    keep: impl Fn(&image::Rgb<u8>) -> bool,
+) -> (u32, u32, u32, u32) {
+    let hits: Vec<(u32, u32)> = img
         .enumerate_pixels()
-        .filter(|(_, _, p)| p.0[0] > 200 && p.0[1] < 60 && p.0[2] < 60)
+        .filter(|(_, _, p)| keep(p))
         .map(|(x, y, _)| (x, y))
         .collect();
-    let l = red.iter().map(|p| p.0).min().unwrap();
-    let t = red.iter().map(|p| p.1).min().unwrap();
-    let r = red.iter().map(|p| p.0).max().unwrap();
-    let b = red.iter().map(|p| p.1).max().unwrap();
+    let l = hits.iter().map(|p| p.0).min().unwrap();
+    let t = hits.iter().map(|p| p.1).min().unwrap();
+    let r = hits.iter().map(|p| p.0).max().unwrap();
+    let b = hits.iter().map(|p| p.1).max().unwrap();
     (l, t, r, b)
+}
+
+/// The bounding box of the strongly red pixels (the label box, after JPEG).
+fn red_box(img: &image::RgbImage) -> (u32, u32, u32, u32) {
+    bounding_box(img, |p| p.0[0] > 200 && p.0[1] < 60 && p.0[2] < 60)
 }
 
 #[test]

@@ -8,8 +8,8 @@
 //! data: the rows can be encoded in any order and pieces put side by side.
 //! Saving uses that to encode a photo's rows below the label as soon as the
 //! photo is decoded, and only the top rows once the label is known (see
-//! `crate::visualize::Visual`). It is also about three times faster than the
-//! pure-Rust encoder used before (see BENCHMARKS.md).
+//! `crate::visualize::Visual`). It also takes 4.2 ms for a 1.5 MP photo where
+//! the `jpeg-encoder` crate used before took 7.3 ms (see BENCHMARKS.md).
 
 mod dct;
 mod huffman;
@@ -71,11 +71,6 @@ impl JpegLayout {
             tables,
             codes: SPECS.each_ref().map(Codes::new),
         })
-    }
-
-    /// The number of MCU rows.
-    pub fn mcu_rows(&self) -> u32 {
-        self.height.div_ceil(MCU_LINES as usize) as u32
     }
 
     /// Everything before the coded data: SOI, JFIF, tables, frame, restart
