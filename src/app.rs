@@ -43,6 +43,15 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         Command::Predict(args) => commands::predict::run(args),
         Command::Serve(args) => serve::run(args),
         Command::ListModels => commands::list_models::run(),
+        Command::Paddle2Onnx {
+            paddle_model_dir,
+            onnx_model_dir,
+            opset_version,
+        } => commands::paddle2onnx::run(
+            paddle_model_dir.as_deref(),
+            onnx_model_dir.as_deref(),
+            *opset_version,
+        ),
         Command::GetPipelineConfig { name, save_path } => {
             commands::pipeline_config::run(name, save_path.as_deref())
         }

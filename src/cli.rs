@@ -52,6 +52,18 @@ pub struct RawArgs {
     /// Port number to serve on (default: 8080).
     #[arg(long, default_value_t = 8080, help_heading = "Serving Options")]
     pub port: u16,
+    /// Convert a Paddle model (inference.json or inference.pdmodel, with inference.pdiparams) to ONNX.
+    #[arg(long, help_heading = "Paddle2ONNX Options")]
+    pub paddle2onnx: bool,
+    /// Directory of the Paddle model to convert.
+    #[arg(long = "paddle_model_dir", help_heading = "Paddle2ONNX Options")]
+    pub paddle_model_dir: Option<PathBuf>,
+    /// Where to write inference.onnx (default: the Paddle model's directory).
+    #[arg(long = "onnx_model_dir", help_heading = "Paddle2ONNX Options")]
+    pub onnx_model_dir: Option<PathBuf>,
+    /// ONNX opset to write (13 to 21; default 17).
+    #[arg(long = "opset_version", help_heading = "Paddle2ONNX Options")]
+    pub opset_version: Option<i64>,
     /// Result format: PaddleX's line on stderr, or one JSON object / CSV row per input on stdout.
     #[arg(long, value_enum, default_value_t = Format::Paddlex, help_heading = "Batch Options")]
     pub format: Format,
@@ -90,6 +102,15 @@ pub enum Command {
     ListModels,
     /// Serve the pipeline over HTTP.
     Serve(ServeArgs),
+    /// Convert a Paddle model to ONNX (`--paddle2onnx`).
+    Paddle2Onnx {
+        /// `--paddle_model_dir` (PaddleX checks it is given).
+        paddle_model_dir: Option<PathBuf>,
+        /// `--onnx_model_dir`, default the Paddle model's directory.
+        onnx_model_dir: Option<PathBuf>,
+        /// `--opset_version`.
+        opset_version: Option<i64>,
+    },
     /// Write the pipeline's YAML.
     GetPipelineConfig {
         /// Pipeline name.
@@ -176,6 +197,13 @@ impl Command {
                 use_hpip: raw.use_hpip,
                 hpi_config: raw.hpi_config,
             }));
+        }
+        if raw.paddle2onnx {
+            return Ok(Command::Paddle2Onnx {
+                paddle_model_dir: raw.paddle_model_dir,
+                onnx_model_dir: raw.onnx_model_dir,
+                opset_version: raw.opset_version,
+            });
         }
         if raw.list_models {
             return Ok(Command::ListModels);

@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod convert;
 pub mod infer_config;
+pub mod paddle;
 pub mod registry;
 pub mod resolve;
 

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use super::cache::{locks_dir, official_models_dir};
 use super::convert::efficientnet_lite0_to_onnx;
 use super::infer_config::{InferConfigError, InferenceConfig};
+use super::paddle;
 use super::registry::{self, Build, Recipe};
 use crate::log;
 use crate::provision::{self, ProvisionError};
@@ -30,18 +31,16 @@ pub enum ModelError {
     /// No `inference.yml`.
     #[error("{0}: no inference.yml in the model directory")]
     NoInferenceYml(String),
-    /// Paddle weights but no ONNX model.
-    #[error("{dir}: this is a Paddle model ({files}) and paddlex-rs runs ONNX models; convert it once with PaddleX (`paddlex --install paddle2onnx` then `paddlex --paddle2onnx --paddle_model_dir {dir} --onnx_model_dir {dir}`) or with `paddle2onnx --model_dir {dir} --model_filename {model_file} --params_filename inference.pdiparams --save_file {dir}/inference.onnx`, which writes inference.onnx next to inference.yml")]
-    PaddleOnly {
+    /// A Paddle model that could not be converted.
+    #[error("{dir}: {source}")]
+    Paddle {
         /// The directory.
         dir: String,
-        /// The Paddle files found.
-        files: String,
-        /// `inference.json` or `inference.pdmodel`.
-        model_file: String,
+        /// What went wrong.
+        source: paddle::PaddleError,
     },
     /// Neither ONNX nor Paddle weights.
-    #[error("{0}: no inference.onnx in the model directory")]
+    #[error("{0}: no model in the model directory (inference.onnx, or Paddle's inference.json or inference.pdmodel with inference.pdiparams)")]
     NoOnnx(String),
     /// inference.yml belongs to another model.
     #[error("Model name mismatch: expected '{expected}' but config has '{found}'. Please input the correct model dir.")]
@@ -96,9 +95,10 @@ pub fn resolve_model(model_name: &str, model_dir: Option<&Path>) -> Result<Model
 pub fn open_model_dir(dir: &Path, model_name: &str) -> Result<ModelDir, ModelError> {
     let shown = dir.display().to_string();
     let yml = dir.join("inference.yml");
-    let onnx = dir.join("inference.onnx");
-    if !onnx.is_file() {
-        return Err(missing_onnx(dir));
+    let has_onnx = dir.join("inference.onnx").is_file();
+    let has_paddle = paddle2onnx::ModelFiles::find(dir).is_some();
+    if !has_onnx && !has_paddle {
+        return Err(ModelError::NoOnnx(shown));
     }
     if !yml.is_file() {
         return Err(ModelError::NoInferenceYml(shown));
@@ -112,27 +112,16 @@ pub fn open_model_dir(dir: &Path, model_name: &str) -> Result<ModelDir, ModelErr
             });
         }
     }
+    let onnx = match paddle::ensure_onnx(dir) {
+        Ok(Some(onnx)) => onnx,
+        Ok(None) => dir.join("inference.onnx"),
+        Err(source) => return Err(ModelError::Paddle { dir: shown, source }),
+    };
     Ok(ModelDir {
         path: dir.to_path_buf(),
         onnx,
         config,
     })
-}
-
-fn missing_onnx(dir: &Path) -> ModelError {
-    let shown = dir.display().to_string();
-    let has = |f: &str| dir.join(f).is_file();
-    let model_file = ["inference.json", "inference.pdmodel"]
-        .into_iter()
-        .find(|f| has(f));
-    match model_file {
-        Some(model_file) if has("inference.pdiparams") => ModelError::PaddleOnly {
-            dir: shown,
-            files: format!("{model_file} + inference.pdiparams"),
-            model_file: model_file.into(),
-        },
-        _ => ModelError::NoOnnx(shown),
-    }
 }
 
 /// `<cache>/official_models/<name>`, provisioned when missing and a recipe exists.
@@ -251,15 +240,6 @@ mod tests {
         let err = open_model_dir(d, "tiny").unwrap_err();
         assert!(matches!(err, ModelError::NoOnnx(_)), "{err}");
 
-        std::fs::write(d.join("inference.json"), "{}").unwrap();
-        std::fs::write(d.join("inference.pdiparams"), "").unwrap();
-        let err = open_model_dir(d, "tiny").unwrap_err().to_string();
-        assert!(
-            err.contains("this is a Paddle model (inference.json + inference.pdiparams)"),
-            "{err}"
-        );
-        assert!(err.contains("--paddle2onnx"), "{err}");
-
         std::fs::write(d.join("inference.onnx"), "x").unwrap();
         let err = open_model_dir(d, "tiny").unwrap_err();
         assert!(matches!(err, ModelError::NoInferenceYml(_)), "{err}");
@@ -269,6 +249,32 @@ mod tests {
         assert_eq!(ok.config.topk, Some(1));
         let err = open_model_dir(d, "other").unwrap_err().to_string();
         assert_eq!(err, "Model name mismatch: expected 'other' but config has 'tiny'. Please input the correct model dir.");
+    }
+
+    #[test]
+    fn a_damaged_paddle_model_is_a_clear_error_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("inference.yml"), YML).unwrap();
+        std::fs::write(d.join("inference.json"), "{}").unwrap();
+        std::fs::write(d.join("inference.pdiparams"), "").unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let err = paddle::ensure_onnx_in(d, cache.path(), cache.path())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("inference.json: not a PIR JSON program"),
+            "{err}"
+        );
+        let mut left: Vec<_> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["inference.json", "inference.pdiparams", "inference.yml"]
+        );
     }
 
     #[test]

@@ -117,7 +117,7 @@ pub fn efficientnet_lite0_from_state_dict(
     if !unused.is_empty() {
         return Err(ConvertError::UnusedTensors(unused));
     }
-    net.g.finish(OPSET, &merge_metadata(metadata))
+    Ok(net.g.finish(OPSET, &merge_metadata(metadata))?)
 }
 
 fn merge_metadata<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {

@@ -8,9 +8,9 @@
 //!   against a fixed allow-list and calls are kept as inert descriptions.
 //! * [`torch_legacy`]: parses a legacy (non-zip) `.pth` checkpoint into a
 //!   [`StateDict`] of `f32` tensors.
-//! * [`onnx`]: the ONNX protobuf messages this crate writes, and
-//!   [`GraphBuilder`], a small API to assemble models (also used by tests to
-//!   make fixture models).
+//! * [`onnx`]: the ONNX writer of the `paddle2onnx` crate (protobuf messages
+//!   and [`GraphBuilder`], a small API to assemble models, also used by tests
+//!   to make fixture models), re-exported.
 //! * [`efficientnet`]: builds the EfficientNet-Lite0 classifier graph from its
 //!   PyTorch weights ([`efficientnet_lite0_to_onnx`]).
 
@@ -98,4 +98,10 @@ pub enum ConvertError {
     /// The ONNX graph under construction is inconsistent.
     #[error("ONNX graph: {0}")]
     Graph(String),
+}
+
+impl From<onnx::GraphError> for ConvertError {
+    fn from(e: onnx::GraphError) -> Self {
+        ConvertError::Graph(e.0)
+    }
 }

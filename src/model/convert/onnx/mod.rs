@@ -1,14 +1,7 @@
-//! A small ONNX writer: the protobuf messages ([`proto`]) and a builder
-//! ([`GraphBuilder`]) that assembles a model and serialises it to bytes.
-//!
-//! No `protoc` and no build script: the messages are hand-declared `prost`
-//! structs mirroring the needed part of `onnx.proto`. Weights are written as
-//! little-endian `raw_data`.
+//! The ONNX writer lives in the `paddle2onnx` crate ([`paddle2onnx::onnx`]);
+//! this module re-exports it and gives the tests ONNX Runtime access.
 
-pub mod builder;
-pub mod proto;
-
-pub use builder::{Attr, DataType, Dim, GraphBuilder};
+pub use paddle2onnx::onnx::{proto, Attr, DataType, Dim, GraphBuilder, GraphError};
 
 #[cfg(test)]
 pub(crate) mod test_ort {
@@ -53,11 +46,7 @@ pub(crate) mod test_ort {
 
 #[cfg(test)]
 mod tests {
-    use prost::Message;
-
-    use super::proto::{type_proto, ModelProto};
     use super::*;
-    use crate::model::convert::ConvertError;
 
     const W: [f32; 6] = [0.5, -1.0, 2.0, 0.25, 1.5, -0.75];
     const B: [f32; 2] = [0.1, -0.2];
@@ -78,7 +67,6 @@ mod tests {
         g.output("y", DataType::Float, &[Dim::Param("N"), Dim::Fixed(2)]);
         g
     }
-
     fn expected(x: &[f32]) -> Vec<f32> {
         x.chunks(3)
             .flat_map(|row| {
@@ -96,51 +84,6 @@ mod tests {
                 exps.into_iter().map(move |e| (e / sum) as f32)
             })
             .collect()
-    }
-
-    #[test]
-    fn model_round_trips_through_prost() {
-        let bytes = gemm_softmax()
-            .finish(13, &[("labels", "a\nb"), ("character", "x")])
-            .unwrap();
-        let model = ModelProto::decode(bytes.as_slice()).unwrap();
-        assert_eq!(model.ir_version, Some(7));
-        assert_eq!(model.opset_import[0].version, Some(13));
-        assert_eq!(model.metadata_props[0].key, "labels");
-        assert_eq!(model.metadata_props[0].value, "a\nb");
-        let graph = model.graph.unwrap();
-        assert_eq!(graph.node[0].attribute[0].i, Some(1));
-        assert_eq!(graph.initializer[0].raw_data.len(), 24);
-        let Some(type_proto::Value::TensorType(t)) = &graph.input[0].r#type.as_ref().unwrap().value
-        else {
-            panic!("tensor type expected")
-        };
-        assert_eq!(t.shape.as_ref().unwrap().dim.len(), 2);
-    }
-
-    #[test]
-    fn zero_valued_attributes_are_written() {
-        let a = Attr::int("axis", 0);
-        assert!(a.proto().encode_to_vec().len() > "axis".len() + 4);
-    }
-
-    #[test]
-    fn builder_reports_mistakes() {
-        let mut g = gemm_softmax();
-        g.initializer("bad", &[2, 2], &[1.0]);
-        assert!(matches!(g.finish(13, &[]), Err(ConvertError::Graph(m)) if m.contains("bad")));
-
-        let mut g = gemm_softmax();
-        g.node("Relu", &["nowhere"], &["r"], &[]);
-        assert!(matches!(g.finish(13, &[]), Err(ConvertError::Graph(m)) if m.contains("nowhere")));
-
-        let mut g = gemm_softmax();
-        g.node("Relu", &["y"], &["logits"], &[]);
-        assert!(matches!(g.finish(13, &[]), Err(ConvertError::Graph(m)) if m.contains("twice")));
-
-        let mut g = gemm_softmax();
-        g.output("z", DataType::Float, &[]);
-        assert!(matches!(g.finish(13, &[]), Err(ConvertError::Graph(m)) if m.contains("`z`")));
     }
 
     #[test]

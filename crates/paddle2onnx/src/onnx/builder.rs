@@ -1,7 +1,9 @@
 //! [`GraphBuilder`]: assembles an ONNX model node by node.
 
 use std::collections::HashSet;
+use std::io::{self, Write};
 
+use prost::encoding::{encode_key, encode_varint, WireType};
 use prost::Message;
 
 use super::proto::{
@@ -9,7 +11,12 @@ use super::proto::{
     ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto, TensorProto,
     TensorShapeProto, TypeProto, ValueInfoProto,
 };
-use crate::model::convert::ConvertError;
+
+/// A mistake in the graph under construction (a value defined twice, read
+/// before it is defined, an initializer whose data does not match its dims).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("ONNX graph: {0}")]
+pub struct GraphError(pub String);
 
 /// Element type of a graph input or output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +42,17 @@ pub enum DataType {
 }
 
 impl DataType {
+    /// Size of one element in bytes (`None` for strings).
+    pub fn size(self) -> Option<usize> {
+        match self {
+            DataType::Uint8 | DataType::Int8 | DataType::Bool => Some(1),
+            DataType::Float16 => Some(2),
+            DataType::Float | DataType::Int32 => Some(4),
+            DataType::Int64 | DataType::Double => Some(8),
+            DataType::String => None,
+        }
+    }
+
     /// The `TensorProto.DataType` code.
     pub fn code(self) -> i32 {
         match self {
@@ -133,10 +151,10 @@ impl Attr {
 /// Mistakes (an initializer whose data does not match its dims, a value name
 /// defined twice, a node reading a value not defined before it, an output
 /// nothing produces) are reported by `finish`/`build` as
-/// [`ConvertError::Graph`], so the calls themselves chain without `?`.
+/// [`GraphError`], so the calls themselves chain without `?`.
 ///
 /// ```
-/// use paddlex::model::convert::{Attr, DataType, Dim, GraphBuilder};
+/// use paddle2onnx::onnx::{Attr, DataType, Dim, GraphBuilder};
 ///
 /// let mut g = GraphBuilder::new("tiny");
 /// g.input("x", DataType::Float, &[Dim::Param("N"), Dim::Fixed(3)]);
@@ -195,6 +213,33 @@ impl GraphBuilder {
         self.push_initializer(name, dims, data.len(), DataType::Int64, raw)
     }
 
+    /// Adds a constant tensor from its little-endian bytes, row-major (the
+    /// bytes are moved, not copied).
+    pub fn initializer_raw(
+        &mut self,
+        name: &str,
+        dims: &[i64],
+        elem: DataType,
+        raw: Vec<u8>,
+    ) -> &mut Self {
+        let len = match elem.size() {
+            Some(size) if raw.len().is_multiple_of(size) => raw.len() / size,
+            _ => {
+                self.fail(format!(
+                    "initializer `{name}`: {} bytes are not whole {elem:?} elements",
+                    raw.len()
+                ));
+                return self;
+            }
+        };
+        self.push_initializer(name, dims, len, elem, raw)
+    }
+
+    /// How many nodes the graph has so far.
+    pub fn node_count(&self) -> usize {
+        self.graph.node.len()
+    }
+
     fn push_initializer(
         &mut self,
         name: &str,
@@ -244,15 +289,13 @@ impl GraphBuilder {
 
     /// Checks the graph and wraps it in a model importing the default domain
     /// at `opset`, with `metadata` as `metadata_props` (key, value) pairs.
-    pub fn build(self, opset: i64, metadata: &[(&str, &str)]) -> Result<ModelProto, ConvertError> {
+    pub fn build(self, opset: i64, metadata: &[(&str, &str)]) -> Result<ModelProto, GraphError> {
         if let Some(message) = self.error {
-            return Err(ConvertError::Graph(message));
+            return Err(GraphError(message));
         }
         check_graph(&self.graph)?;
         if !(1..=i64::from(u16::MAX)).contains(&opset) {
-            return Err(ConvertError::Graph(format!(
-                "opset {opset} is out of range"
-            )));
+            return Err(GraphError(format!("opset {opset} is out of range")));
         }
         Ok(ModelProto {
             ir_version: Some(ir_version_for(opset)),
@@ -275,9 +318,75 @@ impl GraphBuilder {
     }
 
     /// [`build`](GraphBuilder::build), then serialise to ONNX bytes.
-    pub fn finish(self, opset: i64, metadata: &[(&str, &str)]) -> Result<Vec<u8>, ConvertError> {
+    pub fn finish(self, opset: i64, metadata: &[(&str, &str)]) -> Result<Vec<u8>, GraphError> {
         Ok(self.build(opset, metadata)?.encode_to_vec())
     }
+
+    /// [`build`](GraphBuilder::build), then write the serialised model to
+    /// `out` piece by piece: the same model as [`finish`](GraphBuilder::finish)
+    /// (fields in another order) without a second copy of the weights in memory.
+    pub fn write_to(
+        self,
+        opset: i64,
+        metadata: &[(&str, &str)],
+        out: &mut impl Write,
+    ) -> Result<(), WriteError> {
+        let mut model = self.build(opset, metadata)?;
+        let graph = model.graph.take().unwrap_or_default();
+        // ModelProto without its graph, then the graph field (tag 7) by hand:
+        // prost writes fields in tag order, and protobuf readers accept any order.
+        out.write_all(&model.encode_to_vec())?;
+        let mut head = Vec::new();
+        encode_key(7, WireType::LengthDelimited, &mut head);
+        encode_varint(graph.encoded_len() as u64, &mut head);
+        out.write_all(&head)?;
+        let GraphProto {
+            node,
+            name,
+            initializer,
+            doc_string,
+            input,
+            output,
+            value_info,
+        } = graph;
+        let rest = GraphProto {
+            name,
+            doc_string,
+            input,
+            output,
+            value_info,
+            ..Default::default()
+        };
+        write_repeated(1, &node, out)?;
+        write_repeated(5, &initializer, out)?;
+        out.write_all(&rest.encode_to_vec())?;
+        Ok(())
+    }
+}
+
+/// Why [`GraphBuilder::write_to`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The graph is inconsistent.
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    /// Writing failed.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+/// Writes each message of a repeated field as its own length-delimited
+/// record, so only one element is encoded in memory at a time.
+fn write_repeated<M: Message>(tag: u32, items: &[M], out: &mut impl Write) -> io::Result<()> {
+    let mut buf = Vec::new();
+    for item in items {
+        buf.clear();
+        encode_key(tag, WireType::LengthDelimited, &mut buf);
+        encode_varint(item.encoded_len() as u64, &mut buf);
+        item.encode(&mut buf).map_err(io::Error::other)?;
+        out.write_all(&buf)?;
+    }
+    Ok(())
 }
 
 /// The lowest IR version that supports `opset` of the default domain, so
@@ -317,7 +426,7 @@ fn value_info(name: &str, elem: DataType, shape: &[Dim<'_>]) -> ValueInfoProto {
 }
 
 /// Single definition of every value, definition before use, outputs defined.
-fn check_graph(graph: &GraphProto) -> Result<(), ConvertError> {
+fn check_graph(graph: &GraphProto) -> Result<(), GraphError> {
     let mut defined: HashSet<&str> = HashSet::new();
     let sources = graph
         .input
@@ -332,13 +441,13 @@ fn check_graph(graph: &GraphProto) -> Result<(), ConvertError> {
     for (name, what) in sources {
         non_empty(name, what)?;
         if !defined.insert(name) {
-            return Err(ConvertError::Graph(format!("`{name}` is defined twice")));
+            return Err(GraphError(format!("`{name}` is defined twice")));
         }
     }
     for node in &graph.node {
         for input in node.input.iter().filter(|i| !i.is_empty()) {
             if !defined.contains(input.as_str()) {
-                return Err(ConvertError::Graph(format!(
+                return Err(GraphError(format!(
                     "node {} ({}) reads `{input}`, which is not defined before it",
                     node.name, node.op_type
                 )));
@@ -347,13 +456,13 @@ fn check_graph(graph: &GraphProto) -> Result<(), ConvertError> {
         for output in &node.output {
             non_empty(output, "node output")?;
             if !defined.insert(output.as_str()) {
-                return Err(ConvertError::Graph(format!("`{output}` is defined twice")));
+                return Err(GraphError(format!("`{output}` is defined twice")));
             }
         }
     }
     for output in &graph.output {
         if !defined.contains(output.name.as_str()) {
-            return Err(ConvertError::Graph(format!(
+            return Err(GraphError(format!(
                 "graph output `{}` is not produced",
                 output.name
             )));
@@ -362,9 +471,9 @@ fn check_graph(graph: &GraphProto) -> Result<(), ConvertError> {
     Ok(())
 }
 
-fn non_empty(name: &str, what: &str) -> Result<(), ConvertError> {
+fn non_empty(name: &str, what: &str) -> Result<(), GraphError> {
     if name.is_empty() {
-        return Err(ConvertError::Graph(format!("{what} has an empty name")));
+        return Err(GraphError(format!("{what} has an empty name")));
     }
     Ok(())
 }
