@@ -144,12 +144,9 @@ pub fn ensure_onnx_in(
     }
     let target = match convert_to(&files, &beside, &options) {
         Ok(_) => beside,
-        Err(PaddleError::Io { source, .. })
-            if matches!(
-                source.kind(),
-                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
-            ) =>
-        {
+        // Nothing can be written beside the Paddle files (a read-only
+        // folder, say): the cache takes the model instead.
+        Err(PaddleError::Io { .. }) => {
             convert_to(&files, &cached, &options)?;
             cached
         }
