@@ -12,7 +12,7 @@ use super::{norm_axis, Emitter};
 
 /// The most elements a folded constant may have (real programs fold
 /// shapes, scalars and masks of a few thousand elements).
-const MAX_ELEMENTS: u64 = 1 << 24;
+const MAX_ELEMENTS: u64 = 1 << 22;
 
 /// A tensor known at conversion time.
 #[derive(Debug, Clone, PartialEq)]
@@ -476,7 +476,8 @@ fn broadcast(
 
 /// Paddle's reshape rule: 0 copies the input dim, one -1 is inferred.
 pub(crate) fn reshape_dims(op: &Op, input: &[i64], shape: &[i64]) -> Result<Vec<i64>, ErrorKind> {
-    let total: i64 = input.iter().product();
+    let bad = || ErrorKind::Program(format!("operator `{}`: cannot reshape {input:?} to {shape:?}", op.kind));
+    let total = i64::try_from(numel(input).ok_or_else(bad)?).map_err(|_| bad())?;
     let mut dims: Vec<i64> = shape
         .iter()
         .enumerate()
@@ -593,14 +594,14 @@ fn range(start: i64, end: i64, step: i64, n: i64) -> Vec<i64> {
         let mut i = s;
         while i < e {
             out.push(i);
-            i += step;
+            i = i.saturating_add(step);
         }
     } else if step < 0 {
         let (s, e) = (clamp(norm(start), -1, n - 1), clamp(norm(end), -1, n - 1));
         let mut i = s;
         while i > e {
             out.push(i);
-            i += step;
+            i = i.saturating_add(step);
         }
     }
     out

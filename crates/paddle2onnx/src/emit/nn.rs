@@ -51,6 +51,7 @@ fn pads(
         }
         "EXPLICIT" => {
             let p = op.ints("paddings")?;
+            in_range(op, "paddings", &p, 0)?;
             match p.len() {
                 2 => Ok(vec![p[0], p[1], p[0], p[1]]),
                 4 => Ok(vec![p[0], p[2], p[1], p[3]]),
@@ -67,16 +68,37 @@ fn pads(
     }
 }
 
-fn pair(op: &Op, name: &str) -> Result<Vec<i64>, ErrorKind> {
-    let v = op.ints(name)?;
-    match v.len() {
-        1 => Ok(vec![v[0], v[0]]),
-        2 => Ok(v),
-        n => Err(unsupported(
-            &op.kind,
-            format_args!("attribute `{name}` with {n} values is not supported (2-D only)"),
-        )),
+/// The largest kernel, stride, dilation, padding or spatial size accepted:
+/// far beyond any real model, small enough that no arithmetic on them
+/// overflows.
+const MAX_SPATIAL: i64 = 1 << 24;
+
+/// Checks that every value is within `[min, MAX_SPATIAL]`.
+fn in_range(op: &Op, name: &str, values: &[i64], min: i64) -> Result<(), ErrorKind> {
+    match values.iter().find(|&&v| v < min || v > MAX_SPATIAL) {
+        Some(v) => Err(ErrorKind::Program(format!(
+            "operator `{}`: {name} value {v} is out of range",
+            op.kind
+        ))),
+        None => Ok(()),
     }
+}
+
+/// A 2-D attribute (one value means both axes), each at least `min`.
+fn pair(op: &Op, name: &str, min: i64) -> Result<Vec<i64>, ErrorKind> {
+    let v = op.ints(name)?;
+    let v = match v.len() {
+        1 => vec![v[0], v[0]],
+        2 => v,
+        n => {
+            return Err(unsupported(
+                &op.kind,
+                format_args!("attribute `{name}` with {n} values is not supported (2-D only)"),
+            ))
+        }
+    };
+    in_range(op, name, &v, min)?;
+    Ok(v)
 }
 
 /// Checks an output size the program declares against the one ONNX computes.
@@ -104,13 +126,16 @@ pub(super) fn conv2d(e: &mut Emitter<'_>, op: &Op) -> Result<(), ErrorKind> {
         return Err(unsupported(&op.kind, "only 2-D convolutions are supported"));
     }
     let kernel = w_dims[2..].to_vec();
-    let strides = pair(op, "strides")?;
-    let mut dilations = pair(op, "dilations")?;
+    in_range(op, "kernel size", &kernel, 1)?;
+    in_range(op, "input size", &x_dims[2..], -1)?;
+    let strides = pair(op, "strides", 1)?;
+    let mut dilations = pair(op, "dilations", 1)?;
     if op.str("padding_algorithm").unwrap_or("") == "SAME" {
         dilations = vec![1, 1];
     }
     let pads = pads(op, &x_dims, &kernel, &strides, &dilations)?;
     let groups = op.int("groups").unwrap_or(1);
+    in_range(op, "groups", &[groups], 1)?;
     let x = e.input(op, 0)?;
     let w = e.input(op, 1)?;
     let out = e.out(op, 0);
@@ -309,6 +334,8 @@ pub(super) fn pool2d(e: &mut Emitter<'_>, op: &Op) -> Result<(), ErrorKind> {
             ))
         }
     };
+    in_range(op, "kernel size", &kernel, 1)?;
+    in_range(op, "input size", &x_dims[2..], -1)?;
     let kind = op.str("pooling_type")?;
     let (global_onnx, window_onnx) = match kind {
         "avg" => ("GlobalAveragePool", "AveragePool"),
@@ -358,7 +385,7 @@ pub(super) fn pool2d(e: &mut Emitter<'_>, op: &Op) -> Result<(), ErrorKind> {
         }
         return adaptive_uneven(e, op, &x, &out, kind, [h, w], [oh, ow]);
     }
-    let strides = pair(op, "strides")?;
+    let strides = pair(op, "strides", 1)?;
     let pads = pads(op, &x_dims, &kernel, &strides, &[1, 1])?;
     let ceil = op.bool_or("ceil_mode", false)?;
     let exclusive = op.bool_or("exclusive", true)?;
@@ -410,7 +437,7 @@ fn adaptive_uneven(
     let window = |i: i64, input: i64, output: i64| {
         (i * input / output, ((i + 1) * input + output - 1) / output)
     };
-    if (h * w).saturating_mul(oh * ow) > 1 << 24 {
+    if (h * w).saturating_mul(oh * ow) > 1 << 22 {
         return Err(unsupported(
             &op.kind,
             "adaptive pooling window matrix is too large",

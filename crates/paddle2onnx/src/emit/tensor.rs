@@ -186,9 +186,9 @@ pub(super) fn split(e: &mut Emitter<'_>, op: &Op) -> Result<(), ErrorKind> {
     }
     let sections = match sections {
         Some(mut s) => {
-            let known: i64 = s.iter().filter(|&&v| v >= 0).sum();
+            let known: i128 = s.iter().filter(|&&v| v >= 0).map(|&v| i128::from(v)).sum();
             if let Some(p) = s.iter().position(|&v| v < 0) {
-                s[p] = size - known;
+                s[p] = i64::try_from(i128::from(size) - known).unwrap_or(-1);
             }
             s
         }
@@ -203,7 +203,9 @@ pub(super) fn split(e: &mut Emitter<'_>, op: &Op) -> Result<(), ErrorKind> {
             vec![size / num; num as usize]
         }
     };
-    if sections.iter().sum::<i64>() != size || sections.iter().any(|&s| s < 0) {
+    if sections.iter().map(|&s| i128::from(s)).sum::<i128>() != i128::from(size)
+        || sections.iter().any(|&s| s < 0)
+    {
         return Err(ErrorKind::Program(format!(
             "operator `{}`: sections {sections:?} do not add up to {size}",
             op.kind

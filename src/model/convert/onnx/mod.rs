@@ -13,8 +13,17 @@ pub(crate) mod test_ort {
     use ort::session::Session;
     use ort::value::Tensor;
 
-    /// The process-wide ORT environment.
+    /// The process-wide ORT environment. The runtime is looked for (and
+    /// provisioned) in the tests' cache under `target/tmp`, never in the
+    /// user's `~/.paddlex`.
     pub(crate) fn env(_test: &str) -> Option<&'static Environment> {
+        static CACHE: std::sync::Once = std::sync::Once::new();
+        CACHE.call_once(|| {
+            if std::env::var_os("PADDLE_PDX_CACHE_HOME").is_none() {
+                let cache = concat!(env!("CARGO_MANIFEST_DIR"), "/target/tmp/paddlex-cache");
+                std::env::set_var("PADDLE_PDX_CACHE_HOME", cache);
+            }
+        });
         match crate::runtime::library::environment() {
             Ok(env) => Some(env),
             Err(e) => panic!("ONNX Runtime is needed for this test: {e}"),
