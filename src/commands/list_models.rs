@@ -1,49 +1,77 @@
-//! `paddlex --list_models`: every model name this build knows, and whether it
-//! is installed, can be fetched, or needs converting from Paddle.
+//! `paddlex --list_models`: every model name this build knows, where it is
+//! fetched from on first use, and whether it is already in the cache.
 
 use std::io::Write;
 
 use crate::exit_codes::ExitCode;
 use crate::model::cache::official_models_dir;
+use crate::model::official::{self, Mirror, BOS_BASE_URL, MIRROR_ENV};
 use crate::model::registry::{self, known_names};
 
 /// Prints the table on stdout.
 pub fn run() -> anyhow::Result<ExitCode> {
+    let mirror = Mirror::from_env();
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{:<42} {:>6} {:>9}  {:<32} STATUS",
-        "MODEL", "TOP-1", "SIZE", "PREPROCESSING"
+        "{:<42} {:>6} {:>9}  {:<34} {:<6} SOURCE",
+        "MODEL", "TOP-1", "SIZE", "PREPROCESSING", "CACHED"
     )?;
     for name in known_names() {
-        writeln!(out, "{}", row(name))?;
+        writeln!(out, "{}", row(name, mirror.as_ref()))?;
     }
-    writeln!(out, "\nModels live in {}.", official_models_dir().display())?;
+    writeln!(out)?;
+    writeln!(out, "Models live in {}.", official_models_dir().display())?;
+    writeln!(
+        out,
+        "Package index models are fetched with pip (your pip configuration applies)."
+    )?;
+    match &mirror {
+        Some(m) => writeln!(
+            out,
+            "Paddle-format models are fetched from the mirror {} ({MIRROR_ENV}) as <model>_infer.tar.",
+            m.describe()
+        )?,
+        None => writeln!(
+            out,
+            "Paddle-format models are fetched from {BOS_BASE_URL}/<model>_infer.tar without Python; set {MIRROR_ENV} to a URL or folder to fetch them from elsewhere."
+        )?,
+    }
     Ok(ExitCode::Success)
 }
 
 /// One table row.
-pub fn row(name: &str) -> String {
+pub fn row(name: &str, mirror: Option<&Mirror>) -> String {
     let imagenet = registry::imagenet_model(name);
     let top1 = imagenet.map_or("-".to_string(), |m| format!("{:.2}", m.top1));
     let size = imagenet.map_or("-", |m| m.size);
     let pre = imagenet.map_or("from inference.yml".to_string(), |m| m.preset.describe());
-    format!("{name:<42} {top1:>6} {size:>9}  {pre:<32} {}", status(name))
+    let cached = if official_models_dir().join(name).exists() {
+        "yes"
+    } else {
+        "no"
+    };
+    format!(
+        "{name:<42} {top1:>6} {size:>9}  {pre:<34} {cached:<6} {}",
+        source(name, mirror)
+    )
 }
 
-fn status(name: &str) -> String {
-    if official_models_dir()
-        .join(name)
-        .join("inference.onnx")
-        .is_file()
-    {
-        return "installed".into();
+/// Where `name` comes from when it is not cached.
+fn source(name: &str, mirror: Option<&Mirror>) -> String {
+    if let Some(recipe) = registry::find(name).and_then(|e| e.recipe) {
+        return format!(
+            "package index wheel ({}=={})",
+            recipe.source.package, recipe.source.version
+        );
     }
-    match registry::find(name).and_then(|e| e.recipe) {
-        Some(r) => format!(
-            "fetched on first use ({}=={})",
-            r.source.package, r.source.version
-        ),
-        None => "convert from Paddle (see README)".into(),
+    if !official::is_official(name) {
+        return "-".into();
     }
+    let host = if mirror.is_some() {
+        "mirror"
+    } else {
+        "PaddleX host"
+    };
+    format!("{host} (Paddle format, converted on first use)")
 }

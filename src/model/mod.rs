@@ -1,10 +1,12 @@
 //! Model directories: where a model comes from (a local `model_dir` or the
 //! official cache), what its `inference.yml` says, its labels, the registry of
-//! known model names, and the converters that build ONNX models.
+//! known model names, fetching PaddleX's official models, and the converters
+//! that build ONNX models.
 
 pub mod cache;
 pub mod convert;
 pub mod infer_config;
+pub mod official;
 pub mod paddle;
 pub mod registry;
 pub mod resolve;

