@@ -203,26 +203,35 @@ fn model_dir_problems_are_explained() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr_of(&out);
     assert!(
-        err.contains("this is a Paddle model") && err.contains("--paddle2onnx"),
+        err.contains("converting the Paddle model to ONNX failed")
+            && err.contains("inference.json: not a PIR JSON program"),
         "{err}"
     );
+    // Nothing half-written beside the damaged files.
+    assert!(!paddle.join("inference.onnx").exists());
 }
 
 #[test]
-fn an_unknown_official_model_is_not_available_offline() {
+fn an_official_model_that_cannot_be_fetched_names_the_ways_out() {
     let dir = tempfile::tempdir().unwrap();
     let yaml = pipeline_yaml(dir.path(), "ResNet50", None, 1, "5");
+    let mirror = dir.path().join("empty-mirror");
+    std::fs::create_dir(&mirror).unwrap();
     let out = paddlex()
         .env("PADDLE_PDX_CACHE_HOME", dir.path().join("cache"))
+        .env("PADDLEX_RS_MODEL_MIRROR", &mirror)
         .args(["--pipeline", yaml.to_str().unwrap(), "--input", "x.jpg"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr_of(&out);
     assert!(
-        err.contains("The model (ResNet50) is a PaddleX model that paddlex-rs cannot fetch"),
+        err.contains("ResNet50")
+            && err.contains("PADDLEX_RS_MODEL_MIRROR")
+            && err.contains("model_dir"),
         "{err}"
     );
+    assert!(!dir.path().join("cache/official_models/ResNet50").exists());
     let yaml = pipeline_yaml(dir.path(), "NoSuchNet", None, 1, "5");
     let out = paddlex()
         .env("PADDLE_PDX_CACHE_HOME", dir.path().join("cache"))

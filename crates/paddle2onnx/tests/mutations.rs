@@ -52,8 +52,18 @@ const NUMBERS: [f64; 12] = [
     0.5,
 ];
 const NAMES: [&str; 12] = [
-    "1.conv2d", "1.pool2d", "1.reshape", "1.concat", "1.split", "1.slice", "1.full", "p",
-    "0.combine", "0.split", "1.transpose", "1.layer_norm",
+    "1.conv2d",
+    "1.pool2d",
+    "1.reshape",
+    "1.concat",
+    "1.split",
+    "1.slice",
+    "1.full",
+    "p",
+    "0.combine",
+    "0.split",
+    "1.transpose",
+    "1.layer_norm",
 ];
 
 /// Visits every number and string in `v`.
@@ -115,7 +125,11 @@ fn mutated_programs_never_panic() {
         let base: Value = serde_json::from_slice(&text).unwrap();
         let dir = tmp.path().join(name);
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::copy(src.join("inference.pdiparams"), dir.join("inference.pdiparams")).unwrap();
+        std::fs::copy(
+            src.join("inference.pdiparams"),
+            dir.join("inference.pdiparams"),
+        )
+        .unwrap();
         for case in 0..cases() {
             let mutant = if case % 10 == 9 {
                 // Truncated text.
@@ -139,7 +153,10 @@ fn mutated_weights_and_legacy_programs_never_panic() {
     let tmp = tempfile::tempdir().unwrap();
     let mut rng = Rng(11);
     let mut panics = Vec::new();
-    for (name, program) in [("pplcnet_p30", "inference.json"), ("ch_ppocr_cls_legacy", "inference.pdmodel")] {
+    for (name, program) in [
+        ("pplcnet_p30", "inference.json"),
+        ("ch_ppocr_cls_legacy", "inference.pdmodel"),
+    ] {
         let src = fixture(name);
         let dir = tmp.path().join(name);
         std::fs::create_dir_all(&dir).unwrap();
@@ -147,7 +164,11 @@ fn mutated_weights_and_legacy_programs_never_panic() {
         let params = std::fs::read(src.join("inference.pdiparams")).unwrap();
         for case in 0..cases() {
             let (mut p, mut w) = (prog.clone(), params.clone());
-            let target = if case % 2 == 0 && program.ends_with("pdmodel") { &mut p } else { &mut w };
+            let target = if case % 2 == 0 && program.ends_with("pdmodel") {
+                &mut p
+            } else {
+                &mut w
+            };
             match rng.below(3) {
                 0 => target.truncate(rng.below(target.len())),
                 1 => {

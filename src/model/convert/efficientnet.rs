@@ -674,6 +674,10 @@ mod tests {
     /// provisioned into the cache (converted by this module on first use).
     #[test]
     fn real_checkpoint_matches_reference() {
+        // First: it points the cache at target/tmp, which the model below uses too.
+        let Some(env) = test_ort::env("real_checkpoint_matches_reference") else {
+            return;
+        };
         let bytes = match std::env::var_os("EFFNET_PTH") {
             Some(path) => {
                 efficientnet_lite0_to_onnx(&std::fs::read(&path).expect("read EFFNET_PTH"))
@@ -684,9 +688,6 @@ mod tests {
                     .expect("provisioned model");
                 std::fs::read(&model.onnx).expect("read the provisioned model")
             }
-        };
-        let Some(env) = test_ort::env("real_checkpoint_matches_reference") else {
-            return;
         };
         let mut session = test_ort::session(env, &bytes);
         let (shape, y) = test_ort::run_f32(

@@ -476,7 +476,12 @@ fn broadcast(
 
 /// Paddle's reshape rule: 0 copies the input dim, one -1 is inferred.
 pub(crate) fn reshape_dims(op: &Op, input: &[i64], shape: &[i64]) -> Result<Vec<i64>, ErrorKind> {
-    let bad = || ErrorKind::Program(format!("operator `{}`: cannot reshape {input:?} to {shape:?}", op.kind));
+    let bad = || {
+        ErrorKind::Program(format!(
+            "operator `{}`: cannot reshape {input:?} to {shape:?}",
+            op.kind
+        ))
+    };
     let total = i64::try_from(numel(input).ok_or_else(bad)?).map_err(|_| bad())?;
     let mut dims: Vec<i64> = shape
         .iter()
