@@ -222,7 +222,7 @@ fn read_cmyk(
             let k = u32::from(cmyk[3]);
             for (o, &c) in rgb.iter_mut().zip(&cmyk[..3]) {
                 // k - ((255 - c) * k >> 8) is within 0..=k.
-                *o = (k - ((255 - u32::from(c)) * k >> 8)) as u8;
+                *o = (k - (((255 - u32::from(c)) * k) >> 8)) as u8;
             }
         }
     }
