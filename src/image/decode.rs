@@ -59,16 +59,21 @@ pub fn decode_file(path: &Path) -> Result<RgbImage, DecodeError> {
         std::io::ErrorKind::NotFound => DecodeError::NotFound,
         _ => DecodeError::Io(e.to_string()),
     })?;
-    decode_bytes(&bytes)
+    decode_named(&bytes, Some(path))
 }
 
 /// Decodes encoded image bytes.
 pub fn decode_bytes(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
+    decode_named(bytes, None)
+}
+
+/// Decodes bytes; `path`, when known, names the file in warnings.
+fn decode_named(bytes: &[u8], path: Option<&Path>) -> Result<RgbImage, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
     if jpeg::is_jpeg(bytes) {
-        return decode_jpeg(bytes);
+        return decode_jpeg(bytes, path);
     }
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
@@ -101,11 +106,13 @@ pub fn decode_bytes(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
 }
 
 /// A JPEG through libjpeg-turbo, its first warning logged (as `cv2.imread`
-/// prints libjpeg's), then EXIF orientation applied.
-fn decode_jpeg(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
+/// prints libjpeg's, e.g. "Premature end of JPEG file"), then EXIF
+/// orientation applied.
+fn decode_jpeg(bytes: &[u8], path: Option<&Path>) -> Result<RgbImage, DecodeError> {
     let decoded = jpeg::decode(bytes, SPARE.take())?;
     if let Some(warning) = decoded.warning {
-        crate::log::warn(&format!("libjpeg: {warning}"));
+        let name = path.map_or_else(|| "JPEG".into(), |p| p.display().to_string());
+        crate::log::warn(&format!("{name}: {warning}"));
     }
     match exif::jpeg_orientation(bytes) {
         None | Some(image::metadata::Orientation::NoTransforms) => Ok(decoded.image),
