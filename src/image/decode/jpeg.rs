@@ -73,9 +73,9 @@ thread_local! {
 /// `cv2.imread` would, before EXIF orientation. On error the buffer is lost.
 pub fn decode(bytes: &[u8], buf: Vec<u8>) -> Result<Decoded, DecodeError> {
     WARNING.with(|w| w.borrow_mut().take());
-    let mut session = Session::new();
-    let result = catch_unwind(AssertUnwindSafe(|| session.run(bytes, buf)));
-    drop(session);
+    // The decompressor is made, used and destroyed inside: its `Drop` runs
+    // also while `error_exit` unwinds past it.
+    let result = catch_unwind(AssertUnwindSafe(|| Session::new().run(bytes, buf)));
     let warning = WARNING.with(|w| w.borrow_mut().take());
     match result {
         Ok(Ok(image)) => Ok(Decoded { image, warning }),
@@ -109,8 +109,9 @@ impl Session {
         // the two callbacks that would exit the process or print. The error
         // manager lives in the same box as the decompressor, so the pointer
         // stays valid for the decompressor's whole life. `jpeg_create_decompress`
-        // initialises a zeroed struct (it cannot fail but through `error_exit`,
-        // and only for out-of-memory, which aborts in Rust anyway).
+        // initialises a zeroed struct; it fails only through `error_exit`
+        // (library version mismatch, out of memory), which unwinds to
+        // [`decode`] before a `Session` exists, so nothing is destroyed twice.
         unsafe {
             jpeg_std_error(&mut state.err);
             state.err.error_exit = Some(error_exit);
