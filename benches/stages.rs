@@ -3,12 +3,13 @@
 //! draw + JPEG/PNG save. Medians over repeated runs.
 //!
 //! `cargo bench --bench stages` (photos from target/bench/photos when
-//! benches/compare.sh made them, else tests/data/photos).
+//! benches/compare.sh made them, else tests/data/photos);
+//! `cargo bench --bench stages -- decode` for the decode stages only.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use paddlex::image::decode::decode_bytes;
+use paddlex::image::decode::{decode_bytes, jpeg, recycle};
 use paddlex::image::preprocess::{short_side_size, Preprocessor};
 use paddlex::image::resize;
 use paddlex::model::resolve_model;
@@ -58,8 +59,6 @@ fn main() {
         .iter()
         .map(|p| std::fs::read(p).expect("read"))
         .collect();
-    let model = resolve_model("EfficientNet-Lite0", None).expect("model");
-    let pre = Preprocessor::from_ops(&model.config.transform_ops).expect("preprocessing");
     let images: Vec<_> = bytes
         .iter()
         .map(|b| decode_bytes(b).expect("decode"))
@@ -83,6 +82,12 @@ fn main() {
         "  decode                 {:7.2} ms/image",
         per_image(decode)
     );
+    jpeg_decoders(&bytes);
+    if std::env::args().any(|a| a == "decode") {
+        return;
+    }
+    let model = resolve_model("EfficientNet-Lite0", None).expect("model");
+    let pre = Preprocessor::from_ops(&model.config.transform_ops).expect("preprocessing");
     let resize = time(5, || {
         images
             .iter()
@@ -169,4 +174,39 @@ fn main() {
             per_image(t)
         );
     }
+}
+
+/// The JPEG files alone: libjpeg-turbo as used (a fresh buffer, then with the
+/// buffer recycled as the pipeline does) against the `image` crate's
+/// zune-jpeg, which decoded JPEGs before.
+fn jpeg_decoders(bytes: &[Vec<u8>]) {
+    let jpegs: Vec<&Vec<u8>> = bytes.iter().filter(|b| jpeg::is_jpeg(b)).collect();
+    if jpegs.is_empty() {
+        return;
+    }
+    let per_jpeg = |d: Duration| d.as_secs_f64() * 1e3 / jpegs.len() as f64;
+    let fresh = time(5, || {
+        jpegs.iter().filter(|b| decode_bytes(b).is_ok()).count()
+    });
+    let recycled = time(5, || {
+        jpegs
+            .iter()
+            .filter_map(|b| decode_bytes(b).ok())
+            .map(recycle)
+            .count()
+    });
+    let zune = time(5, || {
+        jpegs
+            .iter()
+            .filter(|b| image::load_from_memory_with_format(b, image::ImageFormat::Jpeg).is_ok())
+            .count()
+    });
+    println!(
+        "  JPEG decode, {} files: libjpeg-turbo {:.2} ms/image ({:.2} recycled, SIMD {}), zune-jpeg {:.2} ms/image",
+        jpegs.len(),
+        per_jpeg(fresh),
+        per_jpeg(recycled),
+        jpeg::simd_in_use(),
+        per_jpeg(zune)
+    );
 }

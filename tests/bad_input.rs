@@ -164,3 +164,39 @@ fn tiny_and_odd_images_do_not_crash() {
         assert!(saved.width() >= 1, "{name}");
     }
 }
+
+#[test]
+fn a_jpeg_cut_short_is_decoded_with_a_warning_unless_its_header_is_cut() {
+    // As cv2.imread: libjpeg decodes the part that is there (and warns);
+    // with no complete header there is no image, one error line.
+    let (dir, yaml) = setup();
+    let jpegs = dir.path().join("jpegs");
+    std::fs::create_dir(&jpegs).unwrap();
+    let whole = std::fs::read(photo("doc_0.jpg")).unwrap();
+    std::fs::write(jpegs.join("cut.jpg"), &whole[..whole.len() * 6 / 10]).unwrap();
+    std::fs::write(jpegs.join("header.jpg"), &whole[..100]).unwrap();
+    let out = paddlex()
+        .current_dir(dir.path())
+        .args([
+            "--pipeline",
+            yaml.to_str().unwrap(),
+            "--input",
+            "jpegs",
+            "--save_path",
+            "out",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("jpegs/cut.jpg: Premature end of JPEG file"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Error: jpegs/header.jpg: cannot decode the image"),
+        "{err}"
+    );
+    assert!(dir.path().join("out/cut_res.json").is_file());
+    assert!(!dir.path().join("out/header_res.json").exists());
+}

@@ -2,6 +2,12 @@
 //! OpenCV's `IMREAD_COLOR` conventions: EXIF orientation applied, grey
 //! replicated, alpha dropped (not composited), 16-bit scaled by `>> 8`.
 //! The format comes from the bytes, not the file name, as with `cv2.imdecode`.
+//!
+//! JPEG files go to libjpeg-turbo ([`jpeg`]), as in OpenCV, for the same
+//! pixels; every other format to the `image` crate.
+
+pub mod exif;
+pub mod jpeg;
 
 use std::io::Cursor;
 use std::path::Path;
@@ -53,13 +59,21 @@ pub fn decode_file(path: &Path) -> Result<RgbImage, DecodeError> {
         std::io::ErrorKind::NotFound => DecodeError::NotFound,
         _ => DecodeError::Io(e.to_string()),
     })?;
-    decode_bytes(&bytes)
+    decode_named(&bytes, Some(path))
 }
 
 /// Decodes encoded image bytes.
 pub fn decode_bytes(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
+    decode_named(bytes, None)
+}
+
+/// Decodes bytes; `path`, when known, names the file in warnings.
+fn decode_named(bytes: &[u8], path: Option<&Path>) -> Result<RgbImage, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
+    }
+    if jpeg::is_jpeg(bytes) {
+        return decode_jpeg(bytes, path);
     }
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
@@ -89,6 +103,25 @@ pub fn decode_bytes(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
     };
     img.apply_orientation(orientation);
     Ok(to_rgb8_like_opencv(img))
+}
+
+/// A JPEG through libjpeg-turbo, its first warning logged (as `cv2.imread`
+/// prints libjpeg's, e.g. "Premature end of JPEG file"), then EXIF
+/// orientation applied.
+fn decode_jpeg(bytes: &[u8], path: Option<&Path>) -> Result<RgbImage, DecodeError> {
+    let decoded = jpeg::decode(bytes, SPARE.take())?;
+    if let Some(warning) = decoded.warning {
+        let name = path.map_or_else(|| "JPEG".into(), |p| p.display().to_string());
+        crate::log::warn(&format!("{name}: {warning}"));
+    }
+    match exif::jpeg_orientation(bytes) {
+        None | Some(image::metadata::Orientation::NoTransforms) => Ok(decoded.image),
+        Some(orientation) => {
+            let mut img = DynamicImage::ImageRgb8(decoded.image);
+            img.apply_orientation(orientation);
+            Ok(img.into_rgb8())
+        }
+    }
 }
 
 /// Largest pixel buffer kept for reuse (bytes): a 4k x 3k photo.
