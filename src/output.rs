@@ -151,8 +151,8 @@ pub fn is_jpeg(path: &Path) -> bool {
 }
 
 /// Writes through `fill` into a temporary file beside `path`, then renames it
-/// over `path`. Parent folders are created.
-fn write_atomically(
+/// over `path`. Parent folders are created. A failure leaves nothing behind.
+pub(crate) fn write_atomically(
     path: &Path,
     fill: impl FnOnce(&mut BufWriter<std::fs::File>) -> Result<(), String>,
 ) -> Result<(), SaveError> {

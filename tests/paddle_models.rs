@@ -208,6 +208,15 @@ fn copy_model(from: &str, to: &Path, files: &[&str]) {
     }
 }
 
+/// The error converting `dir` gives (it must fail).
+fn conversion_error(dir: &Path) -> String {
+    let mut out = Vec::new();
+    match convert_dir(dir, &Options::default(), &mut out) {
+        Ok(summary) => panic!("{} converted: {summary:?}", dir.display()),
+        Err(e) => e.to_string(),
+    }
+}
+
 #[test]
 fn an_unknown_operator_is_named_with_the_file() {
     let tmp = tempfile::tempdir().unwrap();
@@ -223,10 +232,7 @@ fn an_unknown_operator_is_named_with_the_file() {
         json.replacen("\"1.relu6\"", "\"1.frobnicate\"", 1),
     )
     .unwrap();
-    let mut out = Vec::new();
-    let err = convert_dir(&dir, &Options::default(), &mut out)
-        .unwrap_err()
-        .to_string();
+    let err = conversion_error(&dir);
     assert!(
         err.contains("frobnicate") && err.contains("inference.json"),
         "{err}"
@@ -239,9 +245,7 @@ fn an_unknown_operator_is_named_with_the_file() {
         .replacen("\"upscale_in_train\"", "\"sideways\"", 1)
         .replacen("\"downgrade_in_infer\"", "\"sideways\"", 1);
     std::fs::write(dir.join("inference.json"), json).unwrap();
-    let err = convert_dir(&dir, &Options::default(), &mut out)
-        .unwrap_err()
-        .to_string();
+    let err = conversion_error(&dir);
     assert!(
         err.contains("`dropout`") && err.contains("sideways"),
         "{err}"
@@ -258,16 +262,13 @@ fn damaged_or_mismatched_weights_are_refused() {
         &["inference.json", "inference.pdiparams"],
     );
     let params = std::fs::read(dir.join("inference.pdiparams")).unwrap();
-    let mut out = Vec::new();
 
     std::fs::write(
         dir.join("inference.pdiparams"),
         &params[..params.len() - 10],
     )
     .unwrap();
-    let err = convert_dir(&dir, &Options::default(), &mut out)
-        .unwrap_err()
-        .to_string();
+    let err = conversion_error(&dir);
     assert!(
         err.contains("inference.pdiparams") && err.contains("truncated"),
         "{err}"
@@ -276,9 +277,7 @@ fn damaged_or_mismatched_weights_are_refused() {
     let mut longer = params.clone();
     longer.extend_from_slice(&[0; 3]);
     std::fs::write(dir.join("inference.pdiparams"), &longer).unwrap();
-    let err = convert_dir(&dir, &Options::default(), &mut out)
-        .unwrap_err()
-        .to_string();
+    let err = conversion_error(&dir);
     assert!(err.contains("3 bytes follow the last parameter"), "{err}");
 
     // Another model's weights.
@@ -287,16 +286,12 @@ fn damaged_or_mismatched_weights_are_refused() {
         dir.join("inference.pdiparams"),
     )
     .unwrap();
-    let err = convert_dir(&dir, &Options::default(), &mut out)
-        .unwrap_err()
-        .to_string();
+    let err = conversion_error(&dir);
     assert!(err.contains("does not belong to this program"), "{err}");
 
     // A program that is not one.
     std::fs::write(dir.join("inference.json"), &params[..4096]).unwrap();
-    let err = convert_dir(&dir, &Options::default(), &mut out)
-        .unwrap_err()
-        .to_string();
+    let err = conversion_error(&dir);
     assert!(err.contains("inference.json"), "{err}");
 }
 

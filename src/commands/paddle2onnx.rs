@@ -65,8 +65,12 @@ pub fn run(
         ..Options::default()
     };
     let onnx = onnx_dir.join("inference.onnx");
-    let summary = paddle::convert_to(&files, &onnx, &options)
-        .map_err(|e| anyhow::anyhow!("Paddle2ONNX conversion failed: {e}"))?;
+    let summary = paddle::convert_to(&files, &onnx, &options).map_err(|e| match e {
+        paddle::PaddleError::Convert(inner) => {
+            anyhow::anyhow!("Paddle2ONNX conversion failed: {inner}")
+        }
+        other => anyhow::anyhow!("Paddle2ONNX conversion failed: {other}"),
+    })?;
     // A marker from an earlier automatic conversion would now be stale.
     let _ = std::fs::remove_file(onnx_dir.join(paddle::MARKER));
     log::info(&format!(

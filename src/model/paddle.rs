@@ -9,7 +9,7 @@
 //! `inference.onnx` the user put there (no marker) is used as it is.
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use paddle2onnx::{ModelFiles, Options, Summary};
@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::cache::{cache_home, locks_dir};
 use crate::log;
+use crate::output;
 use crate::provision;
 
 /// The marker written beside an `inference.onnx` this module converted.
@@ -28,7 +29,10 @@ pub enum PaddleError {
     /// The converter refused or failed (names the operator and file).
     #[error("converting the Paddle model to ONNX failed: {0}")]
     Convert(#[from] paddle2onnx::Error),
-    /// Reading the Paddle files or writing the ONNX model failed.
+    /// Writing the ONNX model failed.
+    #[error(transparent)]
+    Write(#[from] output::SaveError),
+    /// Reading the Paddle files or writing the marker failed.
     #[error("{context}: {source}")]
     Io {
         /// What was being done.
@@ -54,28 +58,22 @@ pub fn convert_to(
     onnx: &Path,
     options: &Options,
 ) -> Result<Summary, PaddleError> {
-    let parent = match onnx.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(io(format!("creating {}", parent.display())))?;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".inference-").suffix(".onnx.part");
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let tmp = builder
-        .tempfile_in(&parent)
-        .map_err(io(format!("writing into {}", parent.display())))?;
-    let (file, tmp_path) = tmp.into_parts();
-    let mut out = BufWriter::with_capacity(1 << 20, file);
-    let summary = paddle2onnx::convert_files(files, options, &mut out)?;
-    out.flush()
-        .map_err(io(format!("writing {}", onnx.display())))?;
-    tmp_path.persist(onnx).map_err(|e| PaddleError::Io {
-        context: format!("writing {}", onnx.display()),
-        source: e.error,
-    })?;
-    Ok(summary)
+    let mut converted = None;
+    let written = output::write_atomically(onnx, |out| {
+        let result = paddle2onnx::convert_files(files, options, out);
+        let status = result.as_ref().map(|_| ()).map_err(ToString::to_string);
+        converted = Some(result);
+        status
+    });
+    match (converted, written) {
+        (Some(Err(e)), _) => Err(PaddleError::Convert(e)),
+        (_, Err(e)) => Err(PaddleError::Write(e)),
+        (Some(Ok(summary)), Ok(())) => Ok(summary),
+        (None, Ok(())) => Err(PaddleError::Io {
+            context: format!("writing {}", onnx.display()),
+            source: std::io::Error::other("the converter did not run"),
+        }),
+    }
 }
 
 /// A fingerprint of a Paddle model's files: the program file whole, and the
@@ -146,7 +144,7 @@ pub fn ensure_onnx_in(
         Ok(_) => beside,
         // Nothing can be written beside the Paddle files (a read-only
         // folder, say): the cache takes the model instead.
-        Err(PaddleError::Io { .. }) => {
+        Err(PaddleError::Write(_)) => {
             convert_to(&files, &cached, &options)?;
             cached
         }

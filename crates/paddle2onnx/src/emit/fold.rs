@@ -349,15 +349,7 @@ fn fold_known(e: &mut Emitter<'_>, op: &Op) -> Result<Option<Const>, ErrorKind> 
             transpose(op, &c, &perm)?
         }
         "stack" => {
-            let items = e.list(op, 0)?;
-            let consts: Vec<Const> = items
-                .iter()
-                .map(|v| {
-                    e.constant(*v)
-                        .cloned()
-                        .ok_or_else(|| ErrorKind::Program("stack".into()))
-                })
-                .collect::<Result<_, _>>()?;
+            let consts = list_consts(e, op)?;
             let Some(first) = consts.first() else {
                 return Ok(None);
             };
@@ -375,15 +367,7 @@ fn fold_known(e: &mut Emitter<'_>, op: &Op) -> Result<Option<Const>, ErrorKind> 
             concat(op, &unsqueezed, axis)?
         }
         "concat" => {
-            let items = e.list(op, 0)?;
-            let consts: Vec<Const> = items
-                .iter()
-                .map(|v| {
-                    e.constant(*v)
-                        .cloned()
-                        .ok_or_else(|| ErrorKind::Program("concat".into()))
-                })
-                .collect::<Result<_, _>>()?;
+            let consts = list_consts(e, op)?;
             let Some(first) = consts.first() else {
                 return Ok(None);
             };
@@ -424,6 +408,21 @@ fn fold_known(e: &mut Emitter<'_>, op: &Op) -> Result<Option<Const>, ErrorKind> 
         }
         _ => return Ok(None),
     }))
+}
+
+/// The constants a list operand (operand 0) holds.
+fn list_consts(e: &Emitter<'_>, op: &Op) -> Result<Vec<Const>, ErrorKind> {
+    e.list(op, 0)?
+        .iter()
+        .map(|v| {
+            e.constant(*v).cloned().ok_or_else(|| {
+                ErrorKind::Program(format!(
+                    "operator `{}`: a listed value is not known",
+                    op.kind
+                ))
+            })
+        })
+        .collect()
 }
 
 /// Numpy broadcasting of `xs`, applying `f` to each tuple of elements.
@@ -612,6 +611,57 @@ fn range(start: i64, end: i64, step: i64, n: i64) -> Vec<i64> {
     out
 }
 
+/// The indices a `[starts:ends:steps]` slice over `axes` picks on each
+/// dim of a tensor of `dims` (every index on the other dims).
+fn region(
+    op: &Op,
+    dims: &[i64],
+    axes: &[i64],
+    starts: &[i64],
+    ends: &[i64],
+    steps: &[i64],
+) -> Result<Vec<Vec<i64>>, ErrorKind> {
+    let mut picks: Vec<Vec<i64>> = dims.iter().map(|&d| (0..d).collect()).collect();
+    for (k, &a) in axes.iter().enumerate() {
+        let a = norm_axis(op, a, dims.len())? as usize;
+        let (Some(&s), Some(&e), Some(&st)) = (starts.get(k), ends.get(k), steps.get(k)) else {
+            return Err(ErrorKind::Program(format!(
+                "operator `{}`: bad slice",
+                op.kind
+            )));
+        };
+        picks[a] = range(s, e, st, dims[a]);
+    }
+    Ok(picks)
+}
+
+/// Calls `visit(k, flat)` for the `k`-th element of the region `picks`
+/// (row-major), with `flat` its offset in a tensor of `dims`.
+fn for_each_in(
+    op: &Op,
+    dims: &[i64],
+    picks: &[Vec<i64>],
+    mut visit: impl FnMut(usize, usize),
+) -> Result<usize, ErrorKind> {
+    let shape: Vec<i64> = picks.iter().map(|p| p.len() as i64).collect();
+    let n = checked_numel(op, &shape)?;
+    let src = strides(dims);
+    let rank = dims.len();
+    let mut idx = vec![0usize; rank];
+    for k in 0..n {
+        let flat: i64 = (0..rank).map(|i| picks[i][idx[i]] * src[i]).sum();
+        visit(k, flat as usize);
+        for i in (0..rank).rev() {
+            idx[i] += 1;
+            if idx[i] < picks[i].len() {
+                break;
+            }
+            idx[i] = 0;
+        }
+    }
+    Ok(n)
+}
+
 fn slice(
     op: &Op,
     c: &Const,
@@ -620,35 +670,11 @@ fn slice(
     ends: &[i64],
     steps: &[i64],
 ) -> Result<Const, ErrorKind> {
-    let rank = c.dims.len();
-    let mut picks: Vec<Vec<i64>> = c.dims.iter().map(|&d| (0..d).collect()).collect();
-    for (k, &a) in axes.iter().enumerate() {
-        let a = norm_axis(op, a, rank)? as usize;
-        let (Some(&s), Some(&e), Some(&st)) = (starts.get(k), ends.get(k), steps.get(k)) else {
-            return Err(ErrorKind::Program(format!(
-                "operator `{}`: bad slice",
-                op.kind
-            )));
-        };
-        picks[a] = range(s, e, st, c.dims[a]);
-    }
-    let dims: Vec<i64> = picks.iter().map(|p| p.len() as i64).collect();
-    let src = strides(&c.dims);
+    let picks = region(op, &c.dims, axes, starts, ends, steps)?;
     let v = c.floats();
-    let n = checked_numel(op, &dims)?;
-    let mut out = Vec::with_capacity(n);
-    let mut idx = vec![0usize; rank];
-    for _ in 0..n {
-        let flat: i64 = (0..rank).map(|i| picks[i][idx[i]] * src[i]).sum();
-        out.push(v[flat as usize]);
-        for i in (0..rank).rev() {
-            idx[i] += 1;
-            if (idx[i] as i64) < dims[i] {
-                break;
-            }
-            idx[i] = 0;
-        }
-    }
+    let mut out = Vec::new();
+    for_each_in(op, &c.dims, &picks, |_, flat| out.push(v[flat]))?;
+    let dims = picks.iter().map(|p| p.len() as i64).collect();
     Ok(c.with_values(dims, out))
 }
 
@@ -667,20 +693,8 @@ fn set_value(e: &Emitter<'_>, op: &Op) -> Result<Const, ErrorKind> {
             "attribute `none_axes` is not supported",
         ));
     }
-    let rank = x.dims.len();
-    let mut picks: Vec<Vec<i64>> = x.dims.iter().map(|&d| (0..d).collect()).collect();
-    for (k, &a) in axes.iter().enumerate() {
-        let a = norm_axis(op, a, rank)? as usize;
-        let (Some(&s), Some(&en), Some(&st)) = (starts.get(k), ends.get(k), steps.get(k)) else {
-            return Err(ErrorKind::Program(format!(
-                "operator `{}`: bad slice",
-                op.kind
-            )));
-        };
-        picks[a] = range(s, en, st, x.dims[a]);
-    }
-    let region: Vec<i64> = picks.iter().map(|p| p.len() as i64).collect();
-    let n = checked_numel(op, &region)?;
+    let picks = region(op, &x.dims, &axes, &starts, &ends, &steps)?;
+    let n: usize = picks.iter().map(Vec::len).product();
     let values = if with_tensor {
         get(e, op, 1)?.floats()
     } else {
@@ -692,19 +706,9 @@ fn set_value(e: &Emitter<'_>, op: &Op) -> Result<Const, ErrorKind> {
             format_args!("{} values for a region of {n} elements", values.len()),
         ));
     }
-    let src = strides(&x.dims);
     let mut out = x.floats();
-    let mut idx = vec![0usize; rank];
-    for k in 0..n {
-        let flat: i64 = (0..rank).map(|i| picks[i][idx[i]] * src[i]).sum();
-        out[flat as usize] = values[if values.len() == 1 { 0 } else { k }];
-        for i in (0..rank).rev() {
-            idx[i] += 1;
-            if (idx[i] as i64) < region[i] {
-                break;
-            }
-            idx[i] = 0;
-        }
-    }
+    for_each_in(op, &x.dims, &picks, |k, flat| {
+        out[flat] = values[if values.len() == 1 { 0 } else { k }];
+    })?;
     Ok(x.with_values(x.dims.clone(), out))
 }

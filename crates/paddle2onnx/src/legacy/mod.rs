@@ -1063,15 +1063,7 @@ impl<'a> Reader<'a> {
             }
             "concat" => {
                 let list = self.list_input(op, "X")?;
-                let axis = if op.has("AxisTensor") {
-                    self.input(op, "AxisTensor")?
-                } else {
-                    let axis = match a.attr("axis") {
-                        Some(_) => a.int("axis")?,
-                        None => 0,
-                    };
-                    self.full(&[1], axis as f64, DType::I32)
-                };
+                let axis = self.axis_operand(op)?;
                 let out = self.output(op, "Out")?;
                 self.emit("concat", vec![list, axis], vec![out], vec![]);
             }
@@ -1289,20 +1281,25 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
+    /// The axis of `concat`/`split` as PIR's operand: the `AxisTensor`
+    /// input, else a `full` of the `axis` attribute (default 0).
+    fn axis_operand(&mut self, op: &LegacyOp<'_>) -> Result<ValueId, ErrorKind> {
+        if op.has("AxisTensor") {
+            return self.input(op, "AxisTensor");
+        }
+        let axis = match op.attrs.attr("axis") {
+            Some(_) => op.attrs.int("axis")?,
+            None => 0,
+        };
+        Ok(self.full(&[1], axis as f64, DType::I32))
+    }
+
     /// `split` → `split` / `split_with_num` into a list value, then
     /// `builtin.split` naming the parts.
     fn split(&mut self, op: &LegacyOp<'_>) -> Result<(), ErrorKind> {
         let a = &op.attrs;
         let x = self.input(op, "X")?;
-        let axis = if op.has("AxisTensor") {
-            self.input(op, "AxisTensor")?
-        } else {
-            let axis = match a.attr("axis") {
-                Some(_) => a.int("axis")?,
-                None => 0,
-            };
-            self.full(&[1], axis as f64, DType::I32)
-        };
+        let axis = self.axis_operand(op)?;
         let num = match a.attr("num") {
             Some(_) => a.int("num")?,
             None => 0,
