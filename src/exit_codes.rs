@@ -9,6 +9,10 @@ pub enum ExitCode {
     Failure,
     /// The command line was wrong (argparse's code in PaddleX).
     Usage,
+    /// A batch run stopped early on SIGINT (Ctrl-C): 128 + 2, as a shell reports it.
+    Interrupted,
+    /// A batch run stopped early on SIGTERM: 128 + 15.
+    Terminated,
 }
 
 impl ExitCode {
@@ -18,13 +22,15 @@ impl ExitCode {
             ExitCode::Success => 0,
             ExitCode::Failure => 1,
             ExitCode::Usage => 2,
+            ExitCode::Interrupted => 130,
+            ExitCode::Terminated => 143,
         }
     }
 }
 
 impl From<ExitCode> for std::process::ExitCode {
     fn from(code: ExitCode) -> Self {
-        // The codes are 0..=2, always representable as u8.
+        // The codes are at most 143, always representable as u8.
         std::process::ExitCode::from(code.code() as u8)
     }
 }

@@ -22,4 +22,5 @@ pub mod report;
 pub mod result;
 pub mod runtime;
 pub mod serve;
+pub mod stop;
 pub mod visualize;

@@ -1,5 +1,6 @@
-//! Saving results like PaddleX's `save_all`: `<stem>_res.json`, then
-//! `<stem>_res.<input suffix>` with the visualisation. Every file is written
+//! Saving results like PaddleX's `save_all`: `<stem>_res.json` and
+//! `<stem>_res.<input suffix>` with the visualisation (the CLI writes the
+//! JSON last, as the mark of a complete result). Every file is written
 //! to a temporary name in the target folder and renamed, so an interrupted
 //! run never leaves a half-written file under a final name.
 

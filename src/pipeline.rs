@@ -6,7 +6,11 @@
 //! order, a failure included, so one bad file never stops the others.
 
 use image::RgbImage;
+use std::any::Any;
+use std::ops::ControlFlow;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
@@ -22,6 +26,7 @@ use crate::result::Classification;
 use crate::runtime::plan::{fallback_allowed, PlanError};
 use crate::runtime::session::cpu_threads;
 use crate::runtime::{Backend, Classifier, Device, ExecutionPlan, RuntimeError};
+use crate::stop::Stop;
 use crate::visualize::Visual;
 
 /// One input's result: the classification with what was kept of the decoded
@@ -143,13 +148,19 @@ impl Pipeline {
     /// the outcomes through `sink` (printing, encoding and saving happen
     /// there). Bounded queues between the stages keep memory flat however
     /// many units there are.
+    ///
+    /// When `sink` answers [`ControlFlow::Break`] (its output is gone), the
+    /// run ends at once: no new input is prepared, and batches still in the
+    /// queues are dropped. Once `stop` is requested (a signal), no new input
+    /// is prepared or dealt; the batches being inferred still reach `sink`.
     pub fn run(
         &mut self,
         units: &[Unit],
         k: usize,
         keep: Option<KeepVisual<'_>>,
+        stop: &Stop,
         on_ready: impl FnOnce(&ExecutionPlan),
-        mut sink: impl FnMut(Vec<Outcome>),
+        mut sink: impl FnMut(Vec<Outcome>) -> ControlFlow<()>,
     ) -> Result<(), PipelineError> {
         let batch_size = self.batch_size;
         let pre = &self.pre;
@@ -172,10 +183,17 @@ impl Pipeline {
         } else {
             (AHEAD_IMAGES / batch_size).max(QUEUE_BATCHES)
         };
+        // Set when the sink breaks off, so that the preparing thread stops at
+        // once rather than when the queues fill up.
+        let halted = AtomicBool::new(false);
+        let halted = &halted;
         std::thread::scope(|scope| {
             let (prepared_tx, prepared_rx) = mpsc::sync_channel::<Vec<Prepared<'_>>>(depth);
             scope.spawn(move || {
                 for chunk in units.chunks(batch_size) {
+                    if halted.load(Ordering::SeqCst) || stop.requested().is_some() {
+                        break;
+                    }
                     let batch: Vec<Prepared<'_>> = chunk
                         .par_iter()
                         .map(|unit| prepare(pre, unit, keep))
@@ -210,17 +228,25 @@ impl Pipeline {
             // so results keep input order.
             scope.spawn(move || {
                 for (i, batch) in prepared_rx.into_iter().enumerate() {
-                    if worker_txs[i % worker_txs.len()].send(batch).is_err() {
+                    if stop.requested().is_some()
+                        || worker_txs[i % worker_txs.len()].send(batch).is_err()
+                    {
                         break;
                     }
                 }
             });
             for i in 0..batches {
-                match outcome_rxs[i % outcome_rxs.len()].recv() {
-                    Ok(outcomes) => sink(outcomes),
-                    Err(_) => break,
+                let Ok(outcomes) = outcome_rxs[i % outcome_rxs.len()].recv() else {
+                    break;
+                };
+                if sink(outcomes).is_break() {
+                    halted.store(true, Ordering::SeqCst);
+                    break;
                 }
             }
+            // Closing the outcome queues ends the workers, which ends the
+            // dealer, which ends the preparing thread: the scope then joins them.
+            drop(outcome_rxs);
             Ok(())
         })
     }
@@ -462,8 +488,34 @@ pub fn label_for(labels: Option<&[String]>, id: i32) -> String {
         .unwrap_or_else(|| id.to_string())
 }
 
-/// Loads (decodes or renders) and preprocesses one unit.
+/// Loads (decodes or renders) and preprocesses one unit. A panic in the
+/// decoders or in preprocessing (a bug, or a hostile file that finds one)
+/// becomes this unit's error: the other inputs go on.
 fn prepare<'u>(pre: &Preprocessor, unit: &'u Unit, keep: Option<KeepVisual<'_>>) -> Prepared<'u> {
+    // Nothing shared is left half-updated by a panic here: the unit is read
+    // only, and the image and tensor being built are dropped with it.
+    catch_unwind(AssertUnwindSafe(|| prepare_unit(pre, unit, keep))).unwrap_or_else(|panic| {
+        Err((
+            unit,
+            format!("internal error while decoding: {}", panic_message(&*panic)),
+        ))
+    })
+}
+
+/// The text of a panic's payload (`panic!` with a literal or a format).
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic")
+}
+
+fn prepare_unit<'u>(
+    pre: &Preprocessor,
+    unit: &'u Unit,
+    keep: Option<KeepVisual<'_>>,
+) -> Prepared<'u> {
     let image = input::load(unit).map_err(|e| (unit, e))?;
     let (size, tensor) = pre.run(&image).map_err(|e| (unit, e.to_string()))?;
     let visual = match keep {
@@ -553,6 +605,7 @@ mod tests {
                 units,
                 1,
                 None,
+                &Stop::new(),
                 |_| {},
                 |batch| {
                     for outcome in batch {
@@ -560,6 +613,7 @@ mod tests {
                         assert!(outcome.input_path == res.input_path);
                         labels.push(res.label_names[0].clone());
                     }
+                    ControlFlow::Continue(())
                 },
             )
             .unwrap();
@@ -604,11 +658,124 @@ mod tests {
         let mut pipeline = Pipeline::load_in_background(&broken, 3, &plan).unwrap();
         let mut batches = 0;
         let err = pipeline
-            .run(&units, 1, None, |_| {}, |_| batches += 1)
+            .run(
+                &units,
+                1,
+                None,
+                &Stop::new(),
+                |_| {},
+                |_| {
+                    batches += 1;
+                    ControlFlow::Continue(())
+                },
+            )
             .unwrap_err();
         assert!(err.to_string().contains("missing.onnx"), "{err}");
         assert_eq!(batches, 0);
         assert!(matches!(pipeline.ready(), Err(PipelineError::Unavailable)));
+    }
+
+    #[test]
+    fn a_sink_that_breaks_off_ends_the_run_without_preparing_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = tiny_model(dir.path());
+        let (some, _) = units(dir.path());
+        let many: Vec<Unit> = some.iter().cycle().take(60).cloned().collect();
+        let mut pipeline = Pipeline::new(&model, 2).unwrap();
+        let prepared = std::sync::atomic::AtomicUsize::new(0);
+        let keep = |_: &Unit, image: RgbImage| {
+            prepared.fetch_add(1, Ordering::SeqCst);
+            Visual::Pixels(image)
+        };
+        let mut batches = 0;
+        pipeline
+            .run(
+                &many,
+                1,
+                Some(&keep),
+                &Stop::new(),
+                |_| {},
+                |_| {
+                    batches += 1;
+                    ControlFlow::Break(())
+                },
+            )
+            .unwrap();
+        assert_eq!(batches, 1);
+        let prepared = prepared.load(Ordering::SeqCst);
+        assert!(
+            prepared < 20,
+            "{prepared} of 60 inputs prepared after the break"
+        );
+    }
+
+    #[test]
+    fn a_stop_request_finishes_the_batches_in_flight_and_takes_no_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = tiny_model(dir.path());
+        let (some, _) = units(dir.path());
+        let many: Vec<Unit> = some.iter().cycle().take(60).cloned().collect();
+        let mut pipeline = Pipeline::new(&model, 2).unwrap();
+        let stop = Stop::new();
+        let mut results = 0;
+        pipeline
+            .run(
+                &many,
+                1,
+                None,
+                &stop,
+                |_| {},
+                |batch| {
+                    stop.request(crate::stop::StopReason::Terminate);
+                    assert!(batch.iter().all(|o| o.result.is_ok()));
+                    results += batch.len();
+                    ControlFlow::Continue(())
+                },
+            )
+            .unwrap();
+        assert!((2..40).contains(&results), "{results} of 60 after the stop");
+    }
+
+    #[test]
+    fn a_panic_while_preparing_one_input_fails_that_input_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = tiny_model(dir.path());
+        let (units, expected) = units(dir.path());
+        let poisoned = units[3].input_path.clone();
+        // `keep` runs on the decoding threads right after preprocessing,
+        // inside the same guard as the decoders.
+        let keep = |unit: &Unit, image: RgbImage| {
+            assert!(unit.input_path != poisoned, "decoder bug");
+            Visual::Pixels(image)
+        };
+        let mut pipeline = Pipeline::new(&model, 2).unwrap();
+        let mut seen = Vec::new();
+        pipeline
+            .run(
+                &units,
+                1,
+                Some(&keep),
+                &Stop::new(),
+                |_| {},
+                |batch| {
+                    for o in batch {
+                        seen.push(match o.result {
+                            Ok((res, _)) => res.label_names[0].clone(),
+                            Err(reason) => reason,
+                        });
+                    }
+                    ControlFlow::Continue(())
+                },
+            )
+            .unwrap();
+        assert_eq!(seen.len(), units.len());
+        for (i, (got, want)) in seen.iter().zip(&expected).enumerate() {
+            if i == 3 {
+                assert_eq!(got, "internal error while decoding: decoder bug");
+            } else {
+                assert_eq!(got, want);
+            }
+        }
     }
 
     #[test]

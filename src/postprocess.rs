@@ -1,5 +1,7 @@
 //! PaddleX's `Topk`: the k best classes of one probability row.
 
+use std::cmp::Ordering;
+
 /// The top-k of one image, before labels are attached.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TopK {
@@ -10,18 +12,15 @@ pub struct TopK {
 }
 
 /// Picks the `k` highest scores of `row` (all of them when `k` exceeds the
-/// row). Descending by raw score; equal raw scores put the higher index first,
-/// which is what a stable ascending sort read backwards gives (numpy's own
-/// order for exact ties is unspecified).
+/// row), in the order of PaddleX's `argsort(row)[-k:][::-1]`: descending by
+/// raw score, NaN (of either sign) above every number, as numpy sorts it
+/// last, and `-0.0` equal to `0.0`. Equal raw scores (NaNs included) put the
+/// higher index first, which is what a stable ascending sort read backwards
+/// gives (numpy's own order for exact ties is unspecified).
 pub fn top_k(row: &[f32], k: usize) -> TopK {
     let mut order: Vec<usize> = (0..row.len()).collect();
     let k = k.min(row.len());
-    let better = |a: &usize, b: &usize| {
-        row[*b]
-            .partial_cmp(&row[*a])
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then(b.cmp(a))
-    };
+    let better = |a: &usize, b: &usize| numpy_order(row[*b], row[*a]).then(b.cmp(a));
     if k < order.len() && k > 0 {
         order.select_nth_unstable_by(k - 1, better);
         order.truncate(k);
@@ -31,6 +30,18 @@ pub fn top_k(row: &[f32], k: usize) -> TopK {
     TopK {
         class_ids: order.iter().map(|&i| i as i32).collect(),
         scores: order.iter().map(|&i| round5(row[i])).collect(),
+    }
+}
+
+/// numpy's ascending sort order of two floats: NaN after every number and
+/// equal to another NaN; numbers by value. A total order, unlike
+/// `partial_cmp`, so sorting with it never panics.
+fn numpy_order(a: f32, b: f32) -> Ordering {
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        (false, false) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
     }
 }
 
@@ -64,6 +75,32 @@ mod tests {
             row[i] = 0.5;
         }
         assert_eq!(top_k(&row, 3).class_ids, [700, 10, 3]);
+    }
+
+    /// The expected orders are numpy 2.4's, from
+    /// `np.argsort(np.array([row], np.float32), axis=1, kind="stable")[:, -k:][:, ::-1]`.
+    /// The default sort gives the same on the short rows; on the long one it
+    /// orders the exactly equal non-NaN scores differently (`[999, 400, 5, 290, 969]`),
+    /// which is the unspecified tie order documented above.
+    #[test]
+    fn nan_rows_sort_like_numpy_argsort_read_backwards() {
+        let nan = f32::NAN;
+        assert_eq!(top_k(&[0.1, nan, 0.7, 0.2], 3).class_ids, [1, 2, 3]);
+        assert_eq!(top_k(&[0.3, nan, 0.5, nan, 0.2], 3).class_ids, [3, 1, 2]);
+        assert_eq!(top_k(&[nan, nan, nan, 0.5], 3).class_ids, [2, 1, 0]);
+        assert_eq!(
+            top_k(&[0.2, -nan, f32::INFINITY, 0.1], 3).class_ids,
+            [1, 2, 0]
+        );
+        assert_eq!(top_k(&[-0.0, 0.0, nan, 0.4], 3).class_ids, [2, 3, 1]);
+        // A long row exercises the partial selection as well as the sort.
+        let mut row: Vec<f32> = (0..1000).map(|i| (i % 97) as f32 / 97.0).collect();
+        for i in [5, 400, 999] {
+            row[i] = nan;
+        }
+        let top = top_k(&row, 5);
+        assert_eq!(top.class_ids, [999, 400, 5, 969, 872]);
+        assert!(top.scores[..3].iter().all(|s| s.is_nan()));
     }
 
     #[test]

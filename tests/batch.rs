@@ -214,6 +214,43 @@ fn skip_existing_resumes_a_partial_run() {
 }
 
 #[test]
+fn skip_existing_redoes_an_input_whose_visualisation_is_missing() {
+    let (dir, yaml) = setup(&["doc_0.png", "doc_90.png"]);
+    let args = ["--input", "imgs", "--save_path", "out", "--skip_existing"];
+    assert!(run(dir.path(), &yaml, &args, "").status.success());
+    let visual = dir.path().join("out/doc_90_res.png");
+    std::fs::remove_file(&visual).unwrap();
+    let again = run(dir.path(), &yaml, &args, "");
+    assert!(again.status.success());
+    let err = stderr_of(&again);
+    assert!(
+        err.contains("Done: 1 processed, 0 failed, 1 skipped"),
+        "only the JSON of doc_90 was there, so it is done again: {err}"
+    );
+    assert!(visual.is_file());
+}
+
+#[test]
+fn the_json_is_written_last_so_a_failed_visualisation_leaves_none() {
+    let (dir, yaml) = setup(&["doc_0.png"]);
+    // A folder where the visualisation goes: renaming onto it fails.
+    std::fs::create_dir_all(dir.path().join("out/doc_0_res.png/x")).unwrap();
+    let out = run(
+        dir.path(),
+        &yaml,
+        &["--input", "imgs/doc_0.png", "--save_path", "out"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(err.contains("Error: imgs/doc_0.png: cannot save"), "{err}");
+    assert!(
+        !dir.path().join("out/doc_0_res.json").exists(),
+        "no JSON for a result whose visualisation failed"
+    );
+}
+
+#[test]
 fn pdf_pages_are_classified_with_their_page_index() {
     let (dir, yaml) = setup(&[]);
     let pages = [

@@ -8,11 +8,19 @@ use std::net::TcpListener;
 
 use common::*;
 
-/// Serves `doc_0.png` at `/doc_0.png` and 404 elsewhere, for `requests` connections.
+/// Serves `doc_0.png` at `/files/doc_0.png` and 404 elsewhere, for `requests` connections.
 fn serve(requests: usize) -> String {
+    serve_files(requests, &[("/files/doc_0.png", "doc_0.png")])
+}
+
+/// Serves each committed photo at its URL path, and 404 elsewhere, for `requests` connections.
+fn serve_files(requests: usize, routes: &[(&str, &str)]) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let png = std::fs::read(photo("doc_0.png")).unwrap();
+    let routes: Vec<(String, Vec<u8>)> = routes
+        .iter()
+        .map(|(path, name)| (path.to_string(), std::fs::read(photo(name)).unwrap()))
+        .collect();
     std::thread::spawn(move || {
         for stream in listener.incoming().take(requests) {
             let Ok(mut stream) = stream else { continue };
@@ -20,10 +28,10 @@ fn serve(requests: usize) -> String {
             let n = stream.read(&mut buf).unwrap_or(0);
             let request = String::from_utf8_lossy(&buf[..n]);
             let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
-            let (status, body): (&str, &[u8]) = if path == "/files/doc_0.png" {
-                ("200 OK", &png)
-            } else {
-                ("404 Not Found", b"nope")
+            let found = routes.iter().find(|(p, _)| *p == path);
+            let (status, body): (&str, &[u8]) = match found {
+                Some((_, bytes)) => ("200 OK", bytes),
+                None => ("404 Not Found", b"nope"),
             };
             let head = format!(
                 "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -56,8 +64,12 @@ fn a_url_is_downloaded_and_classified() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     let res = read_result(&dir.path().join("out/doc_0_res.json"));
-    let local = shared_cache().join("predict_input/doc_0.png");
-    assert_eq!(res.input_path, local.to_string_lossy());
+    let local = std::path::PathBuf::from(&res.input_path);
+    assert_eq!(local.file_name().unwrap(), "doc_0.png");
+    assert_eq!(
+        local.parent().unwrap().parent().unwrap(),
+        shared_cache().join("predict_input")
+    );
     assert_eq!(res.label_names, ["0"]);
     assert_eq!(
         std::fs::read(local).unwrap(),
@@ -81,5 +93,63 @@ fn an_http_error_is_reported_for_that_input() {
     assert!(
         err.contains(&format!("Error: {url}: download failed: HTTP 404")),
         "{err}"
+    );
+}
+
+#[test]
+fn two_urls_with_the_same_file_name_are_two_images() {
+    let base = serve_files(
+        2,
+        &[("/x/img.png", "doc_0.png"), ("/y/img.png", "doc_180.png")],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 2, "1");
+    let out = paddlex()
+        .env("NO_PROXY", "127.0.0.1")
+        .current_dir(dir.path())
+        .args([
+            "--pipeline",
+            yaml.to_str().unwrap(),
+            "--input",
+            &format!("{base}/x/img.png"),
+            &format!("{base}/y/img.png"),
+            "--format",
+            "jsonl",
+            "--save_path",
+            "out",
+        ])
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    let labels: Vec<&str> = lines
+        .iter()
+        .map(|l| l["label_names"][0].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["0", "180"], "each URL classified as its own image");
+    let paths: Vec<&str> = lines
+        .iter()
+        .map(|l| l["input_path"].as_str().unwrap())
+        .collect();
+    assert_ne!(paths[0], paths[1], "each downloaded to its own file");
+    for (path, photo_name) in paths.iter().zip(["doc_0.png", "doc_180.png"]) {
+        assert!(path.ends_with("/img.png"), "{path}");
+        assert_eq!(
+            std::fs::read(path).unwrap(),
+            std::fs::read(photo(photo_name)).unwrap()
+        );
+    }
+    assert!(
+        err.contains(&format!(
+            "{} overwrites the result of {}: both write",
+            paths[1], paths[0]
+        )),
+        "the outputs share PaddleX's names: {err}"
     );
 }

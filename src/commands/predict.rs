@@ -1,6 +1,7 @@
 //! `paddlex --pipeline image_classification --input X [--save_path D]`:
 //! classify, report each result, save the JSON and the visualisation.
 
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Instant;
 
@@ -25,6 +26,7 @@ use crate::runtime::hpi::HpiConfig;
 use crate::runtime::plan::{self, PlanRequest};
 use crate::runtime::session::provider_name;
 use crate::runtime::{Backend, Device, ExecutionPlan};
+use crate::stop::Stop;
 use crate::visualize::{self, Visual};
 
 /// Runs a prediction; `Ok(Failure)` when some inputs failed but the run went on.
@@ -72,45 +74,69 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
         collisions: CollisionGuard::default(),
         progress: &progress,
         failed: 0,
-        io_error: None,
+        reported: 0,
+        output_error: None,
     };
     let keep =
         |unit: &Unit, image: image::RgbImage| keep_visual(args.save_path.as_deref(), unit, image);
+    // From here on SIGINT and SIGTERM stop the run cleanly instead of killing it.
+    let stop = Stop::on_signals();
     pipeline.run(
         &units,
         k,
         args.save_path.is_some().then_some(&keep as KeepVisual<'_>),
+        &stop,
         |effective| log::info(&describe(effective)),
         |outcomes| run.handle_batch(outcomes),
     )?;
-    let (failed, io_error) = (run.failed, run.io_error.take());
+    let (failed, reported, output_error) = (run.failed, run.reported, run.output_error.take());
     progress.finish();
-    reporter.finish()?;
-    if let Some(e) = io_error {
-        return Err(e).context("writing results");
+    if let Some(e) = output_error.map_or_else(|| reporter.finish().err(), Some) {
+        return output_failed(e);
+    }
+    let stopped = stop.requested();
+    if let Some(reason) = stopped {
+        log::warn(&format!(
+            "{}: stopped taking inputs; {} of {} not processed",
+            reason.signal_name(),
+            units.len() - reported,
+            units.len()
+        ));
     }
     log::info(&report::summary(
-        units.len(),
+        reported,
         failed,
         skipped,
         start.elapsed().as_secs_f64(),
     ));
-    Ok(if failed > 0 {
-        ExitCode::Failure
-    } else {
-        ExitCode::Success
+    Ok(match stopped {
+        Some(reason) => reason.exit_code(),
+        None if failed > 0 => ExitCode::Failure,
+        None => ExitCode::Success,
     })
 }
 
-/// Drops units whose `<stem>_res.json` exists; returns how many.
+/// Drops units whose outputs all exist (the visualisation and
+/// `<stem>_res.json`, which [`save`] writes last); returns how many.
 fn skip_existing(units: &mut Vec<Unit>, save_path: &Path) -> usize {
     let before = units.len();
     units.retain(|u| {
-        !output::output_paths(save_path, &u.input_path, u.page_index)
-            .json
-            .is_file()
+        let paths = output::output_paths(save_path, &u.input_path, u.page_index);
+        !(paths.image.is_file() && paths.json.is_file())
     });
     before - units.len()
+}
+
+/// Ends a run whose results can no longer be written. A closed pipe
+/// (`paddlex ... --format jsonl | head -1`) means the reader has all it
+/// wants: the run ends quietly with exit code 0, as ripgrep and fd do. Any
+/// other write error fails the run.
+fn output_failed(e: std::io::Error) -> anyhow::Result<ExitCode> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Ok(ExitCode::Success)
+    } else {
+        Err(e).context("writing results")
+    }
 }
 
 /// What the per-result callback needs.
@@ -120,12 +146,16 @@ struct RunState<'a, 'w> {
     collisions: CollisionGuard,
     progress: &'a Progress,
     failed: usize,
-    io_error: Option<std::io::Error>,
+    /// Results reported (failures included).
+    reported: usize,
+    /// The first error writing results: the run stops there.
+    output_error: Option<std::io::Error>,
 }
 
 impl RunState<'_, '_> {
-    /// Saves one batch's results in parallel, then reports them in order.
-    fn handle_batch(&mut self, outcomes: Vec<Outcome>) {
+    /// Saves one batch's results in parallel, then reports them in order;
+    /// breaks off when a result cannot be written.
+    fn handle_batch(&mut self, outcomes: Vec<Outcome>) -> ControlFlow<()> {
         for outcome in &outcomes {
             if let Ok((res, _)) = &outcome.result {
                 self.warn_collisions(res);
@@ -142,16 +172,21 @@ impl RunState<'_, '_> {
             })
             .collect();
         for (input_path, page_index, result) in done {
-            self.report(&input_path, page_index, result);
+            if let Err(e) = self.report(&input_path, page_index, result) {
+                self.output_error = Some(e);
+                return ControlFlow::Break(());
+            }
         }
+        ControlFlow::Continue(())
     }
 
+    /// Reports one result; the error is the reporter's, writing it.
     fn report(
         &mut self,
         input_path: &str,
         page_index: Option<usize>,
         result: Result<Classification, String>,
-    ) {
+    ) -> std::io::Result<()> {
         let written = self.progress.suspend(|| match &result {
             Ok(res) => self.reporter.success(res),
             Err(reason) => {
@@ -162,10 +197,9 @@ impl RunState<'_, '_> {
         if result.is_err() {
             self.failed += 1;
         }
-        if let Err(e) = written {
-            self.io_error.get_or_insert(e);
-        }
+        self.reported += 1;
         self.progress.inc();
+        written
     }
 
     /// Warns when two inputs write the same result files (PaddleX's names are kept).
@@ -206,7 +240,8 @@ fn keep_visual(save_path: Option<&Path>, unit: &Unit, image: image::RgbImage) ->
     }
 }
 
-/// Saves the JSON and the visualisation when `--save_path` is given.
+/// Saves the visualisation, then the JSON, when `--save_path` is given.
+/// The JSON comes last: it marks a result as complete for `--skip_existing`.
 fn save(
     save_path: Option<&Path>,
     res: &Classification,
@@ -216,21 +251,24 @@ fn save(
         return Ok(());
     };
     let paths = output::output_paths(save_path, &res.input_path, res.page_index);
-    output::save_json(res, &paths.json).map_err(|e| e.to_string())?;
-    // The pipeline keeps a visual for every input when saving.
-    let Some(visual) = visual else {
-        return Ok(());
-    };
+    if let Some(visual) = visual {
+        save_visual(res, visual, &paths.image)?;
+    }
+    output::save_json(res, &paths.json).map_err(|e| e.to_string())
+}
+
+/// Draws the label on `visual` and writes it to `path`.
+fn save_visual(res: &Classification, visual: Visual, path: &Path) -> Result<(), String> {
     let (label, score) = match (res.label_names.first(), res.scores.first()) {
         (Some(l), Some(s)) => (l.as_str(), *s),
         _ => ("", 0.0),
     };
     let text = visualize::label_text(label, score);
     let saved = match visual {
-        Visual::Jpeg(partial) => output::save_encoded(&partial.finish(&text), &paths.image),
+        Visual::Jpeg(partial) => output::save_encoded(&partial.finish(&text), path),
         Visual::Pixels(mut image) => {
             visualize::draw_label_in_place(&mut image, &text);
-            let saved = output::save_image(&image, &paths.image);
+            let saved = output::save_image(&image, path);
             // Saving runs on the same worker threads as decoding: the next
             // decode on this thread reuses the pixels.
             decode::recycle(image);

@@ -1,5 +1,5 @@
 //! What `--input` names: files, folders (walked recursively and sorted like
-//! PaddleX), http(s) URLs (downloaded into the cache), `-` for a list on
+//! PaddleX), http(s) URLs (downloaded into the cache, one folder per URL), `-` for a list on
 //! stdin; and the units classified from them: an image, a PDF page, a TIFF frame.
 
 pub mod document;
@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use image::RgbImage;
+use sha2::{Digest, Sha256};
 
 use crate::image::decode::{decode_file, DecodeError};
 use crate::model::cache::cache_home;
@@ -266,8 +267,12 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
     Ok(())
 }
 
-/// Downloads `url` to `<cache>/predict_input/<file name>` (replacing an older
-/// copy atomically) and returns the local path.
+/// Downloads `url` to `<cache>/predict_input/<url key>/<file name>`
+/// (replacing an older copy atomically) and returns the local path. The
+/// folder named by [`url_key`] gives each URL a file of its own, so two URLs
+/// ending in the same name are two images (PaddleX keeps one
+/// `predict_input/<file name>` and classifies the last download twice); the
+/// file name is kept for the result's output names.
 pub fn download(url: &str) -> Result<PathBuf, InputError> {
     let fail = |m: String| InputError::Download(m);
     let client = reqwest::blocking::Client::builder()
@@ -294,12 +299,22 @@ pub fn download(url: &str) -> Result<PathBuf, InputError> {
     if body.len() as u64 > MAX_DOWNLOAD_BYTES {
         return Err(fail(format!("larger than {MAX_DOWNLOAD_BYTES} bytes")));
     }
-    let dest = cache_home().join("predict_input").join(url_file_name(url));
+    let dest = cache_home()
+        .join("predict_input")
+        .join(url_key(url))
+        .join(url_file_name(url));
     write_replacing(&dest, &body).map_err(|e| fail(format!("{}: {e}", dest.display())))?;
     Ok(dest)
 }
 
-/// The last path segment of a URL, without query or fragment.
+/// 16 hex digits of the URL's SHA-256: the download folder of that URL.
+pub fn url_key(url: &str) -> String {
+    let digest = Sha256::digest(url.as_bytes());
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The last path segment of a URL, without query or fragment (`download`
+/// when there is none, or when it is `.` or `..`).
 pub fn url_file_name(url: &str) -> String {
     let without_query = url.split(['?', '#']).next().unwrap_or(url);
     let after_scheme = without_query
@@ -311,7 +326,7 @@ pub fn url_file_name(url: &str) -> String {
         .rsplit('/')
         .next()
         .unwrap_or("");
-    if name.is_empty() {
+    if matches!(name, "" | "." | "..") {
         "download".into()
     } else {
         name.to_string()
@@ -418,6 +433,9 @@ mod tests {
         );
         assert_eq!(url_file_name("http://h/a/b/cat.jpg?x=1"), "cat.jpg");
         assert_eq!(url_file_name("http://h/"), "download");
+        assert_eq!(url_file_name("http://h/a/.."), "download");
+        assert_eq!(url_key("http://a/x/img.png").len(), 16);
+        assert_ne!(url_key("http://a/x/img.png"), url_key("http://a/y/img.png"));
         assert!(has_image_suffix("x.TIFF"));
         assert!(!has_image_suffix("x.gif"));
     }
