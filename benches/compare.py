@@ -1,7 +1,10 @@
 """Runs paddlex-rs and the Python baseline alternately on the same photo set
 and prints medians (wall time, peak RSS) and ratios.
 
-usage: python compare.py <paddlex binary> <model_dir> <photo_dir> <single_photo_dir> [rounds]
+usage: python compare.py <paddlex binary> <model_dir> <photo_dir> <single_photo_dir | -> [rounds]
+
+With `-` for the single photo (the 12 MP set): only the folder cases, exact
+and --fast_decode, with and without saving.
 """
 import os
 import shutil
@@ -31,13 +34,18 @@ def main():
     python = sys.executable
     baseline = os.path.join(os.path.dirname(os.path.abspath(__file__)), "baseline.py")
     out = tempfile.mkdtemp(prefix="paddlex-bench-")
+    rs = [binary, "--pipeline", "image_classification", "--input"]
     cases = {
-        "paddlex-rs folder": [binary, "--pipeline", "image_classification", "--input", photos],
+        "paddlex-rs folder": rs + [photos],
+        "paddlex-rs folder fast_decode": rs + [photos, "--fast_decode"],
         "python folder": [python, baseline, model_dir, photos],
-        "paddlex-rs folder + save": [binary, "--pipeline", "image_classification", "--input", photos, "--save_path", out],
-        "paddlex-rs one photo + save": [binary, "--pipeline", "image_classification", "--input", single, "--save_path", out],
-        "python one photo": [python, baseline, model_dir, single],
+        "paddlex-rs folder + save": rs + [photos, "--save_path", out],
     }
+    if single == "-":
+        cases["paddlex-rs folder fast_decode + save"] = rs + [photos, "--fast_decode", "--save_path", out]
+    else:
+        cases["paddlex-rs one photo + save"] = rs + [single, "--save_path", out]
+        cases["python one photo"] = [python, baseline, model_dir, single]
     results = {name: [] for name in cases}
     for _ in range(rounds):
         for name, cmd in cases.items():
@@ -50,6 +58,9 @@ def main():
     for name, (wall, rss) in med.items():
         print(f"  {name:30s} {wall:7.3f} s  {rss:7.1f} MB")
     print(f"speed-up, folder, no save:   {med['python folder'][0] / med['paddlex-rs folder'][0]:.2f}x over the Python baseline")
+    print(f"  with --fast_decode:         {med['python folder'][0] / med['paddlex-rs folder fast_decode'][0]:.2f}x over the Python baseline")
+    if single == "-":
+        return
     print(f"one photo with save:          {med['paddlex-rs one photo + save'][0] / med['python one photo'][0]:.2f} of the Python time")
     # PaddleX 3.3 took 6.3 s with --save_path where this Python script took
     # 1.55 s on the reference machine: scale by this run's Python time.

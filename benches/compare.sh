@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Whole-run benchmark: paddlex-rs against a plain onnxruntime + OpenCV Python
-# script, alternately, on a generated set of 200 JPEG photos.
+# Whole-run benchmark: paddlex-rs (exact and --fast_decode) against a plain
+# onnxruntime + OpenCV Python script, alternately, on a generated set of 200
+# JPEG photos (0.3-3 MP) and on one of 30 12-megapixel photos (4000x3000),
+# then the top-1 agreement between the exact path and --fast_decode on both.
 # usage: benches/compare.sh [rounds]   (everything lands in target/bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,9 +15,14 @@ if [ ! -x "$work/venv/bin/python" ]; then
 fi
 py="$work/venv/bin/python"
 [ -d "$work/photos" ] || "$py" benches/make_photos.py "$work/photos" 200
+[ -d "$work/photos_12mp" ] || "$py" benches/make_photos.py "$work/photos_12mp" 30 --size 4000x3000
 if [ ! -d "$work/one" ]; then mkdir -p "$work/one" && cp "$work/photos/photo_0000.jpg" "$work/one/"; fi
 cargo build --release --quiet
-export PADDLE_PDX_CACHE_HOME="$PWD/$work/cache"
+export PADDLE_PDX_CACHE_HOME="${PADDLE_PDX_CACHE_HOME:-$PWD/$work/cache}"
 ./target/release/paddlex --pipeline image_classification 2>/dev/null   # provisions runtime + model
-"$py" benches/compare.py ./target/release/paddlex "$PADDLE_PDX_CACHE_HOME/official_models/EfficientNet-Lite0" \
-  "$work/photos" "$work/one" "$rounds"
+model="$PADDLE_PDX_CACHE_HOME/official_models/EfficientNet-Lite0"
+"$py" benches/compare.py ./target/release/paddlex "$model" "$work/photos" "$work/one" "$rounds"
+"$py" benches/compare.py ./target/release/paddlex "$model" "$work/photos_12mp" - "$rounds"
+for set in photos photos_12mp; do
+  "$py" benches/fast_agreement.py ./target/release/paddlex "$work/$set"
+done

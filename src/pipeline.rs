@@ -17,6 +17,7 @@ use std::thread::JoinHandle;
 use rayon::prelude::*;
 
 use crate::image::decode;
+use crate::image::decode::scale::MinSize;
 use crate::image::preprocess::{PreprocessError, Preprocessor};
 use crate::input::{self, Unit};
 use crate::log;
@@ -49,6 +50,8 @@ pub struct Pipeline {
     pre: Preprocessor,
     batch_size: usize,
     engine: Engine,
+    /// `--fast_decode`: the bound for reduced JPEG decodes, if on.
+    reduce: Option<MinSize>,
 }
 
 /// The sessions, or the thread still loading them.
@@ -128,7 +131,16 @@ impl Pipeline {
             pre,
             batch_size: batch_size.max(1),
             engine,
+            reduce: None,
         }
+    }
+
+    /// `--fast_decode`: JPEGs are decoded at the largest libjpeg DCT
+    /// reduction that the resize still shrinks from
+    /// ([`Preprocessor::min_decode_size`]); results then differ slightly
+    /// from PaddleX's. Off by default. Without ResizeImage it changes nothing.
+    pub fn set_fast_decode(&mut self, on: bool) {
+        self.reduce = if on { self.pre.min_decode_size() } else { None };
     }
 
     /// Waits for the sessions; returns how inference runs (after any fallback).
@@ -163,7 +175,7 @@ impl Pipeline {
         mut sink: impl FnMut(Vec<Outcome>) -> ControlFlow<()>,
     ) -> Result<(), PipelineError> {
         let batch_size = self.batch_size;
-        let pre = &self.pre;
+        let (pre, reduce) = (&self.pre, self.reduce);
         let shapes = BatchShapes {
             batch_size,
             batches_run: 0,
@@ -196,7 +208,7 @@ impl Pipeline {
                     }
                     let batch: Vec<Prepared<'_>> = chunk
                         .par_iter()
-                        .map(|unit| prepare(pre, unit, keep))
+                        .map(|unit| prepare(pre, unit, keep, reduce))
                         .collect();
                     if prepared_tx.send(batch).is_err() {
                         break;
@@ -488,18 +500,26 @@ pub fn label_for(labels: Option<&[String]>, id: i32) -> String {
         .unwrap_or_else(|| id.to_string())
 }
 
-/// Loads (decodes or renders) and preprocesses one unit. A panic in the
-/// decoders or in preprocessing (a bug, or a hostile file that finds one)
-/// becomes this unit's error: the other inputs go on.
-fn prepare<'u>(pre: &Preprocessor, unit: &'u Unit, keep: Option<KeepVisual<'_>>) -> Prepared<'u> {
+/// Loads (decodes or renders) and preprocesses one unit; a JPEG reduced
+/// to `reduce` when given (`--fast_decode`). A panic in the decoders or in
+/// preprocessing (a bug, or a hostile file that finds one) becomes this
+/// unit's error: the other inputs go on.
+fn prepare<'u>(
+    pre: &Preprocessor,
+    unit: &'u Unit,
+    keep: Option<KeepVisual<'_>>,
+    reduce: Option<MinSize>,
+) -> Prepared<'u> {
     // Nothing shared is left half-updated by a panic here: the unit is read
     // only, and the image and tensor being built are dropped with it.
-    catch_unwind(AssertUnwindSafe(|| prepare_unit(pre, unit, keep))).unwrap_or_else(|panic| {
-        Err((
-            unit,
-            format!("internal error while decoding: {}", panic_message(&*panic)),
-        ))
-    })
+    catch_unwind(AssertUnwindSafe(|| prepare_unit(pre, unit, keep, reduce))).unwrap_or_else(
+        |panic| {
+            Err((
+                unit,
+                format!("internal error while decoding: {}", panic_message(&*panic)),
+            ))
+        },
+    )
 }
 
 /// The text of a panic's payload (`panic!` with a literal or a format).
@@ -511,14 +531,23 @@ fn panic_message(payload: &(dyn Any + Send)) -> &str {
         .unwrap_or("a panic")
 }
 
+/// A kept visual is always full size: after a reduced decode the file is
+/// decoded a second time, at full size, for it. Decoding full size once and
+/// using it for both would make the scores depend on `--save_path`.
 fn prepare_unit<'u>(
     pre: &Preprocessor,
     unit: &'u Unit,
     keep: Option<KeepVisual<'_>>,
+    reduce: Option<MinSize>,
 ) -> Prepared<'u> {
-    let image = input::load(unit).map_err(|e| (unit, e))?;
+    let (image, scale) = input::load_reduced(unit, reduce).map_err(|e| (unit, e))?;
     let (size, tensor) = pre.run(&image).map_err(|e| (unit, e.to_string()))?;
     let visual = match keep {
+        Some(keep) if scale.is_reduced() => {
+            decode::recycle(image);
+            let full = input::load(unit).map_err(|e| (unit, e))?;
+            Some(keep(unit, full))
+        }
         Some(keep) => Some(keep(unit, image)),
         None => {
             // The full-size pixels are not needed after preprocessing: the

@@ -50,6 +50,7 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
     // The runtime and the model load while the inputs are listed and the
     // first ones decoded.
     let mut pipeline = Pipeline::load_in_background(&model, module.batch_size, &plan)?;
+    pipeline.set_fast_decode(args.fast_decode);
     if args.inputs.is_empty() {
         log::info(&describe(pipeline.ready()?));
         return Ok(ExitCode::Success);

@@ -4,15 +4,20 @@
 //! The format comes from the bytes, not the file name, as with `cv2.imdecode`.
 //!
 //! JPEG files go to libjpeg-turbo ([`jpeg`]), as in OpenCV, for the same
-//! pixels; every other format to the `image` crate.
+//! pixels; every other format to the `image` crate. `--fast_decode` asks
+//! for a reduced JPEG decode ([`decode_file_reduced`], [`scale`]).
 
 pub mod exif;
 pub mod jpeg;
+pub mod scale;
 
 use std::io::Cursor;
 use std::path::Path;
 
+use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage};
+
+use scale::{MinSize, Scale};
 
 /// Largest image accepted, in pixels (PaddleX 3.5+'s own cap; about 13k x 13k).
 pub const MAX_PIXELS: u64 = 178_956_970;
@@ -55,25 +60,41 @@ pub enum DecodeError {
 
 /// Reads and decodes a file.
 pub fn decode_file(path: &Path) -> Result<RgbImage, DecodeError> {
+    decode_file_reduced(path, None).map(|(image, _)| image)
+}
+
+/// Reads and decodes a file; a JPEG, with `reduce`, at the largest DCT
+/// reduction that leaves it at least `reduce` in displayed orientation
+/// (`--fast_decode`). Returns the image and the scale it was decoded at
+/// ([`Scale::FULL`] for every other format and without `reduce`).
+pub fn decode_file_reduced(
+    path: &Path,
+    reduce: Option<MinSize>,
+) -> Result<(RgbImage, Scale), DecodeError> {
     let bytes = std::fs::read(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => DecodeError::NotFound,
         _ => DecodeError::Io(e.to_string()),
     })?;
-    decode_named(&bytes, Some(path))
+    decode_named(&bytes, Some(path), reduce)
 }
 
 /// Decodes encoded image bytes.
 pub fn decode_bytes(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
-    decode_named(bytes, None)
+    decode_named(bytes, None, None).map(|(image, _)| image)
 }
 
-/// Decodes bytes; `path`, when known, names the file in warnings.
-fn decode_named(bytes: &[u8], path: Option<&Path>) -> Result<RgbImage, DecodeError> {
+/// Decodes bytes; `path`, when known, names the file in warnings; `reduce`
+/// as for [`decode_file_reduced`].
+fn decode_named(
+    bytes: &[u8],
+    path: Option<&Path>,
+    reduce: Option<MinSize>,
+) -> Result<(RgbImage, Scale), DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
     if jpeg::is_jpeg(bytes) {
-        return decode_jpeg(bytes, path);
+        return decode_jpeg(bytes, path, reduce);
     }
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
@@ -93,35 +114,58 @@ fn decode_named(bytes: &[u8], path: Option<&Path>) -> Result<RgbImage, DecodeErr
     if width == 0 || height == 0 {
         return Err(DecodeError::ZeroSized { width, height });
     }
-    let orientation = decoder
-        .orientation()
-        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let mut img = if decoder.color_type() == image::ColorType::Rgb8 {
         DynamicImage::ImageRgb8(read_rgb8(decoder, width, height)?)
     } else {
         DynamicImage::from_decoder(decoder).map_err(classify)?
     };
     img.apply_orientation(orientation);
-    Ok(to_rgb8_like_opencv(img))
+    Ok((to_rgb8_like_opencv(img), Scale::FULL))
 }
 
 /// A JPEG through libjpeg-turbo, its first warning logged (as `cv2.imread`
 /// prints libjpeg's, e.g. "Premature end of JPEG file"), then EXIF
-/// orientation applied.
-fn decode_jpeg(bytes: &[u8], path: Option<&Path>) -> Result<RgbImage, DecodeError> {
-    let decoded = jpeg::decode(bytes, SPARE.take())?;
+/// orientation applied. A reduction is chosen on the stored size, so the
+/// bound is transposed for the orientations that swap width and height.
+fn decode_jpeg(
+    bytes: &[u8],
+    path: Option<&Path>,
+    reduce: Option<MinSize>,
+) -> Result<(RgbImage, Scale), DecodeError> {
+    let orientation = exif::jpeg_orientation(bytes).unwrap_or(Orientation::NoTransforms);
+    let reduce = reduce.map(|need| {
+        if swaps_sides(orientation) {
+            need.transposed()
+        } else {
+            need
+        }
+    });
+    let decoded = jpeg::decode(bytes, SPARE.take(), reduce)?;
     if let Some(warning) = decoded.warning {
         let name = path.map_or_else(|| "JPEG".into(), |p| p.display().to_string());
         crate::log::warn(&format!("{name}: {warning}"));
     }
-    match exif::jpeg_orientation(bytes) {
-        None | Some(image::metadata::Orientation::NoTransforms) => Ok(decoded.image),
-        Some(orientation) => {
+    let image = match orientation {
+        Orientation::NoTransforms => decoded.image,
+        orientation => {
             let mut img = DynamicImage::ImageRgb8(decoded.image);
             img.apply_orientation(orientation);
-            Ok(img.into_rgb8())
+            img.into_rgb8()
         }
-    }
+    };
+    Ok((image, decoded.scale))
+}
+
+/// Whether an EXIF orientation turns a `w` x `h` image into an `h` x `w` one.
+fn swaps_sides(orientation: Orientation) -> bool {
+    matches!(
+        orientation,
+        Orientation::Rotate90
+            | Orientation::Rotate270
+            | Orientation::Rotate90FlipH
+            | Orientation::Rotate270FlipH
+    )
 }
 
 /// Largest pixel buffer kept for reuse (bytes): a 4k x 3k photo.
@@ -290,6 +334,29 @@ mod tests {
         let with_exif = insert_exif_orientation(&jpeg, 6);
         let rgb = decode_bytes(&with_exif).unwrap();
         assert_eq!(rgb.dimensions(), (2, 4));
+    }
+
+    #[test]
+    fn a_reduction_is_bounded_in_displayed_orientation() {
+        // Stored 1000x600, shown 600x1000 (orientation 6).
+        let jpeg = encode(&DynamicImage::new_rgb8(1000, 600), ImageFormat::Jpeg);
+        let rotated = insert_exif_orientation(&jpeg, 6);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.jpg");
+        std::fs::write(&path, &rotated).unwrap();
+        let (img, scale) = decode_file_reduced(&path, Some(MinSize::Each(300, 500))).unwrap();
+        assert_eq!((img.dimensions(), scale.denominator()), ((300, 500), 2));
+        // Not reducible once the bound is met only the other way round.
+        let (img, scale) = decode_file_reduced(&path, Some(MinSize::Each(500, 300))).unwrap();
+        assert_eq!((img.dimensions(), scale), ((600, 1000), Scale::FULL));
+        // Other formats are never reduced.
+        std::fs::write(
+            &path,
+            encode(&DynamicImage::new_rgb8(1000, 600), ImageFormat::Png),
+        )
+        .unwrap();
+        let (img, scale) = decode_file_reduced(&path, Some(MinSize::Short(8))).unwrap();
+        assert_eq!((img.dimensions(), scale), ((1000, 600), Scale::FULL));
     }
 
     /// Inserts an APP1 Exif segment holding only the orientation tag after SOI.

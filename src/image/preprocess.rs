@@ -8,6 +8,7 @@
 use image::RgbImage;
 use serde_yaml::Value;
 
+use super::decode::scale::MinSize;
 use super::resize::{self, Backend, Interpolation, Window};
 use crate::model::infer_config::TransformOp;
 
@@ -115,6 +116,21 @@ impl Preprocessor {
             (Some(crop), _) => Some(crop),
             (None, Some(ResizeTarget::Exact(w, h))) => Some((w, h)),
             _ => None,
+        }
+    }
+
+    /// The smallest decoded image that ResizeImage still shrinks (or keeps)
+    /// rather than enlarges: the bound for `--fast_decode`'s reduced JPEG
+    /// decode. `resize_short: s` needs a short side of at least `s`;
+    /// `size: [w, h]` at least `w` x `h`. CropImage does not change it: it
+    /// cuts the resized image, so the resize reads the crop's share of a
+    /// source that is itself at least the target. `None` without
+    /// ResizeImage: the model sees the pixels as decoded, and a reduced
+    /// decode would change what the crop covers.
+    pub fn min_decode_size(&self) -> Option<MinSize> {
+        match self.resize?.target {
+            ResizeTarget::Short(short) => Some(MinSize::Short(short)),
+            ResizeTarget::Exact(w, h) => Some(MinSize::Each(w, h)),
         }
     }
 
@@ -438,6 +454,24 @@ mod tests {
             err.to_string(),
             "Input image (4, 9) smaller than the target size (8, 8)."
         );
+    }
+
+    #[test]
+    fn the_decode_bound_is_the_resize_target() {
+        let pre = Preprocessor::from_ops(&ops(IMAGENET)).unwrap();
+        assert_eq!(pre.min_decode_size(), Some(MinSize::Short(256)));
+        let exact = "  - ResizeImage:\n      size: [160, 80]\n  - CropImage:\n      size: 64\n";
+        let pre = Preprocessor::from_ops(&ops(exact)).unwrap();
+        assert_eq!(pre.min_decode_size(), Some(MinSize::Each(160, 80)));
+        let crop_only = Preprocessor::from_ops(&ops("  - CropImage:\n      size: 8\n")).unwrap();
+        assert_eq!(crop_only.min_decode_size(), None);
+        // At the bound the resize is a downscale or none: never an enlargement.
+        for (w, h) in [(256, 256), (256, 900), (1000, 257)] {
+            let pre = Preprocessor::from_ops(&ops(IMAGENET)).unwrap();
+            assert!(MinSize::Short(256).fits(w, h));
+            let (rw, rh) = pre.resized_size(w, h);
+            assert!(rw <= w && rh <= h, "{w}x{h} → {rw}x{rh}");
+        }
     }
 
     #[test]

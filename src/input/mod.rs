@@ -11,7 +11,8 @@ use std::time::Duration;
 use image::RgbImage;
 use sha2::{Digest, Sha256};
 
-use crate::image::decode::{decode_file, DecodeError};
+use crate::image::decode::scale::{MinSize, Scale};
+use crate::image::decode::{decode_file_reduced, DecodeError};
 use crate::model::cache::cache_home;
 
 /// Image suffixes accepted (PaddleX 3.5+'s list without the `sr`/`ras` formats we cannot decode; PDF is handled separately).
@@ -172,15 +173,23 @@ fn failed(input_path: &str, reason: String) -> Unit {
 
 /// Reads a unit's pixels as RGB8; the error is a one-line reason.
 pub fn load(unit: &Unit) -> Result<RgbImage, String> {
+    load_reduced(unit, None).map(|(image, _)| image)
+}
+
+/// Like [`load`], but a JPEG image is decoded at the largest DCT reduction
+/// that leaves it at least `reduce` (`--fast_decode`); returns the scale
+/// used ([`Scale::FULL`] for PDF pages, TIFF frames and other formats).
+pub fn load_reduced(unit: &Unit, reduce: Option<MinSize>) -> Result<(RgbImage, Scale), String> {
     let path = Path::new(&unit.input_path);
     let page = unit.page_index.unwrap_or(0);
+    let full = |image| (image, Scale::FULL);
     match &unit.source {
         Source::Failed(reason) => Err(reason.clone()),
-        Source::PdfPage => document::render_pdf_page(path, page),
-        Source::TiffFrame => document::decode_tiff_frame(path, page),
+        Source::PdfPage => document::render_pdf_page(path, page).map(full),
+        Source::TiffFrame => document::decode_tiff_frame(path, page).map(full),
         Source::Image => {
             check_file_type(&unit.input_path)?;
-            decode_file(path).map_err(|e| match e {
+            decode_file_reduced(path, reduce).map_err(|e| match e {
                 DecodeError::NotFound if path.is_dir() => "is a directory".into(),
                 other => other.to_string(),
             })

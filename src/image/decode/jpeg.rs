@@ -18,7 +18,7 @@
 //! default, in every profile.
 
 use std::cell::RefCell;
-use std::ffi::{c_int, c_ulong, CStr};
+use std::ffi::{c_int, c_uint, c_ulong, CStr};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 use image::RgbImage;
@@ -29,6 +29,7 @@ use mozjpeg_sys::{
     JSAMPROW_MUT, J_COLOR_SPACE,
 };
 
+use super::scale::{self, MinSize, Scale};
 use super::{DecodeError, MAX_PIXELS};
 
 /// A decoded JPEG and the first warning libjpeg gave, if any
@@ -38,6 +39,8 @@ pub struct Decoded {
     pub image: RgbImage,
     /// libjpeg's first warning, worded as libjpeg words it.
     pub warning: Option<String>,
+    /// The DCT scale decoded at ([`Scale::FULL`] unless a reduction was asked for).
+    pub scale: Scale,
 }
 
 /// Whether `bytes` start like a JPEG file (SOI then a marker), the test
@@ -71,14 +74,22 @@ thread_local! {
 
 /// Decodes a JPEG into `buf` (reused; resized to fit), exactly as
 /// `cv2.imread` would, before EXIF orientation. On error the buffer is lost.
-pub fn decode(bytes: &[u8], buf: Vec<u8>) -> Result<Decoded, DecodeError> {
+///
+/// With `reduce`, the image is decoded at the largest DCT reduction that
+/// leaves it, as stored, at least that large ([`scale::choose`]); the
+/// pixels are then no longer `cv2.imread`'s.
+pub fn decode(bytes: &[u8], buf: Vec<u8>, reduce: Option<MinSize>) -> Result<Decoded, DecodeError> {
     WARNING.with(|w| w.borrow_mut().take());
     // The decompressor is made, used and destroyed inside: its `Drop` runs
     // also while `error_exit` unwinds past it.
-    let result = catch_unwind(AssertUnwindSafe(|| Session::new().run(bytes, buf)));
+    let result = catch_unwind(AssertUnwindSafe(|| Session::new().run(bytes, buf, reduce)));
     let warning = WARNING.with(|w| w.borrow_mut().take());
     match result {
-        Ok(Ok(image)) => Ok(Decoded { image, warning }),
+        Ok(Ok((image, scale))) => Ok(Decoded {
+            image,
+            warning,
+            scale,
+        }),
         Ok(Err(e)) => Err(e),
         Err(payload) => match payload.downcast::<Failure>() {
             Ok(failure) => Err(DecodeError::Corrupt(failure.0)),
@@ -122,8 +133,14 @@ impl Session {
         Session { state }
     }
 
-    /// Reads the header, checks the size, decodes every row into `buf`.
-    fn run(&mut self, bytes: &[u8], mut buf: Vec<u8>) -> Result<RgbImage, DecodeError> {
+    /// Reads the header, checks the size, picks the scale, decodes every
+    /// row into `buf`.
+    fn run(
+        &mut self,
+        bytes: &[u8],
+        mut buf: Vec<u8>,
+        reduce: Option<MinSize>,
+    ) -> Result<(RgbImage, Scale), DecodeError> {
         let cinfo = &mut self.state.cinfo;
         let len =
             c_ulong::try_from(bytes.len()).map_err(|_| DecodeError::Io("file too large".into()))?;
@@ -148,16 +165,23 @@ impl Session {
         } else {
             J_COLOR_SPACE::JCS_EXT_RGB
         };
+        let scale = reduce.map_or(Scale::FULL, |need| scale::choose(width, height, need));
+        if scale.is_reduced() {
+            // Left at 1/1, the default, otherwise: the exact path sets nothing.
+            cinfo.scale_num = 1;
+            cinfo.scale_denom = c_uint::from(scale.denominator());
+        }
         // SAFETY: header read, parameters set; fails only through `error_exit`.
         unsafe {
             jpeg_start_decompress(cinfo);
         }
-        let (w, h) = (cinfo.output_width as usize, cinfo.output_height as usize);
-        if (w, h) != (width as usize, height as usize) {
+        let (out_w, out_h) = scale.apply(width, height);
+        if (cinfo.output_width, cinfo.output_height) != (out_w, out_h) {
             return Err(DecodeError::Corrupt(
                 "libjpeg changed the image size".into(),
             ));
         }
+        let (w, h) = (out_w as usize, out_h as usize);
         let stride = w * 3;
         // Shrinking keeps the old bytes: libjpeg writes every row (a file
         // that ends early gets its missing rows filled in), or fails.
@@ -189,9 +213,10 @@ impl Session {
         unsafe {
             jpeg_finish_decompress(cinfo);
         }
-        RgbImage::from_raw(width, height, buf).ok_or_else(|| {
+        let image = RgbImage::from_raw(out_w, out_h, buf).ok_or_else(|| {
             DecodeError::Corrupt("the decoder gave a buffer of the wrong size".into())
-        })
+        })?;
+        Ok((image, scale))
     }
 }
 
