@@ -74,7 +74,7 @@ pub struct RawArgs {
     #[arg(long = "skip_existing", help_heading = "Batch Options")]
     pub skip_existing: bool,
     /// Decode JPEGs at a reduced size (libjpeg's DCT scaling by 1/2, 1/4 or 1/8,
-    /// never below what the model's resize needs): faster on large photos, but
+    /// never below twice what the model's resize needs): faster on large photos, but
     /// results then differ from PaddleX's (scores, and top-1 on near-ties).
     /// Saved visualisations stay full size. Also set by PADDLEX_RS_FAST_DECODE=1.
     /// Not used by --serve.

@@ -93,18 +93,15 @@ fn fast_decode_keeps_top1_and_changes_only_reduced_photos() {
     for name in JPEGS.iter().chain(&[BIG]) {
         let (e, f) = (result(&exact, name), result(&fast, name));
         assert_eq!(e["class_ids"][0], f["class_ids"][0], "{name}: top-1");
-        // The score moves: 0.071 on doc_0.jpg, where the text is finer than
-        // the reduction's blur; this bounds it, loosely.
+        // The score moves on reduced photos; this bounds it, loosely.
         let change = (scores(e)[0] - scores(f)[0]).abs();
         assert!(change < 0.1, "{name}: top-1 score moved by {change}");
     }
-    // Reduced photos give other scores; rocket.jpg, not reduced, the same.
-    assert_ne!(
-        scores(result(&fast, "doc_0.jpg")),
-        scores(result(&exact, "doc_0.jpg"))
-    );
+    // Reduced photos give other scores (the 4x rocket, decoded at 1/2);
+    // rocket.jpg and doc_0.jpg, too small to reduce with the 2x margin, the same.
     assert_ne!(scores(result(&fast, BIG)), scores(result(&exact, BIG)));
     assert_eq!(result(&fast, "rocket.jpg"), result(&exact, "rocket.jpg"));
+    assert_eq!(result(&fast, "doc_0.jpg"), result(&exact, "doc_0.jpg"));
 }
 
 #[test]

@@ -338,16 +338,17 @@ mod tests {
 
     #[test]
     fn a_reduction_is_bounded_in_displayed_orientation() {
-        // Stored 1000x600, shown 600x1000 (orientation 6).
+        // Stored 1000x600, shown 600x1000 (orientation 6); bounds kept twice
+        // (MARGIN): 150x250 needs 300x500.
         let jpeg = encode(&DynamicImage::new_rgb8(1000, 600), ImageFormat::Jpeg);
         let rotated = insert_exif_orientation(&jpeg, 6);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.jpg");
         std::fs::write(&path, &rotated).unwrap();
-        let (img, scale) = decode_file_reduced(&path, Some(MinSize::Each(300, 500))).unwrap();
+        let (img, scale) = decode_file_reduced(&path, Some(MinSize::Each(150, 250))).unwrap();
         assert_eq!((img.dimensions(), scale.denominator()), ((300, 500), 2));
         // Not reducible once the bound is met only the other way round.
-        let (img, scale) = decode_file_reduced(&path, Some(MinSize::Each(500, 300))).unwrap();
+        let (img, scale) = decode_file_reduced(&path, Some(MinSize::Each(250, 150))).unwrap();
         assert_eq!((img.dimensions(), scale), ((600, 1000), Scale::FULL));
         // Other formats are never reduced.
         std::fs::write(

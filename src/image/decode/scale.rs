@@ -27,6 +27,14 @@ impl MinSize {
         }
     }
 
+    /// The bound with every size multiplied by `k`.
+    pub fn times(self, k: u32) -> Self {
+        match self {
+            MinSize::Short(s) => MinSize::Short(s.saturating_mul(k)),
+            MinSize::Each(w, h) => MinSize::Each(w.saturating_mul(k), h.saturating_mul(k)),
+        }
+    }
+
     /// Whether a `width` x `height` image meets the bound.
     pub fn fits(self, width: u32, height: u32) -> bool {
         match self {
@@ -65,9 +73,17 @@ impl Scale {
     }
 }
 
+/// How much larger than the resize target a reduced decode stays: the
+/// resize then still averages about 2×2 decoded pixels per output pixel, as
+/// it averages 2×2 or more of the full image, which keeps the results close
+/// to the exact path's (measured in `benches/fast-decode.md`).
+pub const MARGIN: u32 = 2;
+
 /// The smallest scale (largest reduction) that leaves a `width` x `height`
-/// image, as stored, at least `need`; full size when none does.
+/// image, as stored, at least [`MARGIN`] times `need`; full size when none
+/// does.
 pub fn choose(width: u32, height: u32, need: MinSize) -> Scale {
+    let need = need.times(MARGIN);
     Scale::REDUCED
         .into_iter()
         .find(|scale| {
@@ -83,36 +99,36 @@ mod tests {
 
     #[test]
     fn largest_reduction_that_stays_at_least_the_short_side() {
+        // resize_short 256, kept at least MARGIN (2) times: 512.
         let need = MinSize::Short(256);
-        // 12 MP: 4000x3000 / 8 = 500x375.
-        assert_eq!(choose(4000, 3000, need), Scale(8));
-        assert_eq!(choose(3000, 4000, need), Scale(8));
-        // 1920x1080 / 4 = 480x270, / 8 = 240x135 (too small).
-        assert_eq!(choose(1920, 1080, need), Scale(4));
-        // 800x1100 (doc_0.jpg) / 2 = 400x550, / 4 = 200x275.
-        assert_eq!(choose(800, 1100, need), Scale(2));
-        // 640x427 (rocket.jpg): / 2 = 214 on the short side.
+        // 12 MP: 4000x3000 / 4 = 1000x750, / 8 = 500x375 (too small).
+        assert_eq!(choose(4000, 3000, need), Scale(4));
+        assert_eq!(choose(3000, 4000, need), Scale(4));
+        // 1920x1080 / 2 = 960x540, / 4 = 480x270.
+        assert_eq!(choose(1920, 1080, need), Scale(2));
+        // 800x1100 (doc_0.jpg) / 2 = 400x550: not reduced.
+        assert_eq!(choose(800, 1100, need), Scale::FULL);
         assert_eq!(choose(640, 427, need), Scale::FULL);
-        // Exactly the target is allowed; one pixel less is not. libjpeg
-        // rounds up: 2041 / 8 = 255.1 → 256, 2040 / 8 = 255.
-        assert_eq!(choose(2048, 2048, need), Scale(8));
-        assert_eq!(choose(2041, 3000, need), Scale(8));
-        assert_eq!(choose(2040, 3000, need), Scale(4));
+        // Exactly the bound is allowed; one pixel less is not. libjpeg
+        // rounds up: 2045 / 4 = 511.25 → 512, 2044 / 4 = 511.
+        assert_eq!(choose(2048, 2048, need), Scale(4));
+        assert_eq!(choose(2045, 3000, need), Scale(4));
+        assert_eq!(choose(2044, 3000, need), Scale(2));
     }
 
     #[test]
     fn exact_size_bounds_each_side() {
         let need = MinSize::Each(224, 224);
-        assert_eq!(choose(4000, 3000, need), Scale(8));
-        assert_eq!(choose(1800, 900, need), Scale(4));
+        assert_eq!(choose(4000, 3000, need), Scale(4));
+        assert_eq!(choose(1800, 900, need), Scale(2));
         // A wide target: the width decides.
         let wide = MinSize::Each(640, 160);
-        assert_eq!(choose(4000, 3000, wide), Scale(4));
-        assert_eq!(choose(3000, 4000, wide), Scale(4));
+        assert_eq!(choose(4000, 3000, wide), Scale(2));
+        assert_eq!(choose(3000, 4000, wide), Scale(2));
         assert_eq!(choose(1000, 4000, wide), Scale::FULL);
         // Transposed for EXIF orientations 5-8.
         assert_eq!(wide.transposed(), MinSize::Each(160, 640));
-        assert_eq!(choose(1000, 4000, wide.transposed()), Scale(4));
+        assert_eq!(choose(1000, 4000, wide.transposed()), Scale(2));
     }
 
     #[test]
@@ -130,13 +146,19 @@ mod tests {
                 for height in (1..6000).step_by(131) {
                     let scale = choose(width, height, need);
                     let (w, h) = scale.apply(width, height);
-                    if need.fits(width, height) {
-                        assert!(need.fits(w, h), "{need:?} {width}x{height} → {w}x{h}");
+                    if need.times(MARGIN).fits(width, height) {
+                        assert!(
+                            need.times(MARGIN).fits(w, h),
+                            "{need:?} {width}x{height} → {w}x{h}"
+                        );
                         // And no larger reduction would still fit.
                         let next = Scale(scale.0 * 2);
                         if scale.0 < 8 {
                             let (nw, nh) = next.apply(width, height);
-                            assert!(!need.fits(nw, nh), "{need:?} {width}x{height}");
+                            assert!(
+                                !need.times(MARGIN).fits(nw, nh),
+                                "{need:?} {width}x{height}"
+                            );
                         }
                     } else {
                         // Already too small: never reduced further.

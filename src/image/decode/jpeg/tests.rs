@@ -94,14 +94,15 @@ fn simd_is_compiled_in_for_ci() {
 
 #[test]
 fn a_reduction_decodes_at_the_chosen_dct_scale() {
-    // 1000x600: short side 600, / 2 = 300 ≥ 256, / 4 = 150 < 256.
+    // 1000x600, resize_short 128 (kept twice that, 256): / 2 = 300 ≥ 256,
+    // / 4 = 150 < 256.
     let bytes = jpeg_of(&gradient(1000, 600));
     let full = decode(&bytes, Vec::new(), None).unwrap();
     assert_eq!(
         (full.image.dimensions(), full.scale),
         ((1000, 600), Scale::FULL)
     );
-    let half = decode(&bytes, Vec::new(), Some(MinSize::Short(256))).unwrap();
+    let half = decode(&bytes, Vec::new(), Some(MinSize::Short(128))).unwrap();
     assert_eq!(half.scale.denominator(), 2);
     assert_eq!(half.image.dimensions(), (500, 300));
     // Odd sizes round up; a 1/8 decode still looks like the image.
@@ -109,7 +110,7 @@ fn a_reduction_decodes_at_the_chosen_dct_scale() {
         image::Rgb([(x / 4) as u8, (y * 2 / 5) as u8, 128])
     }));
     let bytes = jpeg_of(&smooth);
-    let eighth = decode(&bytes, vec![0xaa; 7], Some(MinSize::Each(100, 70))).unwrap();
+    let eighth = decode(&bytes, vec![0xaa; 7], Some(MinSize::Each(50, 35))).unwrap();
     assert_eq!(eighth.scale.denominator(), 8);
     assert_eq!(eighth.image.dimensions(), (126, 76));
     let full = decode(&bytes, Vec::new(), None).unwrap().image;
