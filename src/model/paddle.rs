@@ -102,23 +102,26 @@ pub fn fingerprint(files: &ModelFiles) -> Result<String, PaddleError> {
     Ok(provision::hex(&hash.finalize()[..12]))
 }
 
-/// The ONNX model for the Paddle model in `dir`, converting it on first use.
-/// `None` when `dir` holds no Paddle model.
-pub fn ensure_onnx(dir: &Path) -> Result<Option<PathBuf>, PaddleError> {
-    ensure_onnx_in(dir, &cache_home(), &locks_dir())
+/// The ONNX model for the Paddle model `files` in `dir`, converting it on
+/// first use.
+pub fn ensure_onnx(dir: &Path, files: &ModelFiles) -> Result<PathBuf, PaddleError> {
+    ensure_onnx_in(dir, files, &cache_home(), &locks_dir())
 }
 
 /// [`ensure_onnx`] with the cache root and the locks folder given.
 pub fn ensure_onnx_in(
     dir: &Path,
+    files: &ModelFiles,
     cache: &Path,
     locks: &Path,
-) -> Result<Option<PathBuf>, PaddleError> {
-    let Some(files) = ModelFiles::find(dir) else {
-        return Ok(None);
-    };
-    let key = fingerprint(&files)?;
+) -> Result<PathBuf, PaddleError> {
     let beside = dir.join("inference.onnx");
+    // The user's own model (no marker): used as it is, without hashing the
+    // Paddle files on every run.
+    if beside.is_file() && !beside.with_file_name(MARKER).exists() {
+        return Ok(beside);
+    }
+    let key = fingerprint(files)?;
     let cached = cache.join("converted").join(&key).join("inference.onnx");
     let current = || {
         [(&beside, true), (&cached, false)]
@@ -127,12 +130,12 @@ pub fn ensure_onnx_in(
             .map(|(onnx, _)| onnx.clone())
     };
     if let Some(onnx) = current() {
-        return Ok(Some(onnx));
+        return Ok(onnx);
     }
     let _lock = provision::lock(&locks.join("converted"), &key)?;
     // Another process may have converted it while we waited for the lock.
     if let Some(onnx) = current() {
-        return Ok(Some(onnx));
+        return Ok(onnx);
     }
     let options = Options::default();
     // A stale marker goes first: an ONNX model without one is never
@@ -140,12 +143,12 @@ pub fn ensure_onnx_in(
     for onnx in [&beside, &cached] {
         let _ = std::fs::remove_file(onnx.with_file_name(MARKER));
     }
-    let target = match convert_to(&files, &beside, &options) {
+    let target = match convert_to(files, &beside, &options) {
         Ok(_) => beside,
         // Nothing can be written beside the Paddle files (a read-only
         // folder, say): the cache takes the model instead.
         Err(PaddleError::Write(_)) => {
-            convert_to(&files, &cached, &options)?;
+            convert_to(files, &cached, &options)?;
             cached
         }
         Err(e) => return Err(e),
@@ -158,7 +161,7 @@ pub fn ensure_onnx_in(
         files.program.display(),
         target.display()
     ));
-    Ok(Some(target))
+    Ok(target)
 }
 
 /// Whether `onnx` exists and was converted from the files with fingerprint

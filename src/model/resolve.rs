@@ -92,8 +92,8 @@ pub fn open_model_dir(dir: &Path, model_name: &str) -> Result<ModelDir, ModelErr
     let shown = dir.display().to_string();
     let yml = dir.join("inference.yml");
     let has_onnx = dir.join("inference.onnx").is_file();
-    let has_paddle = paddle2onnx::ModelFiles::find(dir).is_some();
-    if !has_onnx && !has_paddle {
+    let paddle_files = paddle2onnx::ModelFiles::find(dir);
+    if !has_onnx && paddle_files.is_none() {
         return Err(ModelError::NoOnnx(shown));
     }
     if !yml.is_file() {
@@ -108,10 +108,10 @@ pub fn open_model_dir(dir: &Path, model_name: &str) -> Result<ModelDir, ModelErr
             });
         }
     }
-    let onnx = match paddle::ensure_onnx(dir) {
-        Ok(Some(onnx)) => onnx,
-        Ok(None) => dir.join("inference.onnx"),
-        Err(source) => return Err(ModelError::Paddle { dir: shown, source }),
+    let onnx = match &paddle_files {
+        Some(files) => paddle::ensure_onnx(dir, files)
+            .map_err(|source| ModelError::Paddle { dir: shown, source })?,
+        None => dir.join("inference.onnx"),
     };
     Ok(ModelDir {
         path: dir.to_path_buf(),
@@ -256,7 +256,8 @@ mod tests {
         std::fs::write(d.join("inference.json"), "{}").unwrap();
         std::fs::write(d.join("inference.pdiparams"), "").unwrap();
         let cache = tempfile::tempdir().unwrap();
-        let err = paddle::ensure_onnx_in(d, cache.path(), cache.path())
+        let files = paddle2onnx::ModelFiles::find(d).unwrap();
+        let err = paddle::ensure_onnx_in(d, &files, cache.path(), cache.path())
             .unwrap_err()
             .to_string();
         assert!(
