@@ -217,21 +217,21 @@ fn conversion_error(dir: &Path) -> String {
     }
 }
 
+/// A copy of fixture `case` (program and weights) in `dir` with its
+/// `inference.json` text passed through `edit`.
+fn edited_copy(case: &str, dir: &Path, edit: impl FnOnce(String) -> String) {
+    copy_model(case, dir, &["inference.json", "inference.pdiparams"]);
+    let json = std::fs::read_to_string(dir.join("inference.json")).unwrap();
+    std::fs::write(dir.join("inference.json"), edit(json)).unwrap();
+}
+
 #[test]
 fn an_unknown_operator_is_named_with_the_file() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("m");
-    copy_model(
-        "traps_p33",
-        &dir,
-        &["inference.json", "inference.pdiparams"],
-    );
-    let json = std::fs::read_to_string(dir.join("inference.json")).unwrap();
-    std::fs::write(
-        dir.join("inference.json"),
-        json.replacen("\"1.relu6\"", "\"1.frobnicate\"", 1),
-    )
-    .unwrap();
+    edited_copy("traps_p33", &dir, |json| {
+        json.replacen("\"1.relu6\"", "\"1.frobnicate\"", 1)
+    });
     let err = conversion_error(&dir);
     assert!(
         err.contains("frobnicate") && err.contains("inference.json"),
@@ -239,12 +239,10 @@ fn an_unknown_operator_is_named_with_the_file() {
     );
 
     // An attribute value without an exact translation is refused too.
-    copy_model("traps_p33", &dir, &["inference.json"]);
-    let json = std::fs::read_to_string(dir.join("inference.json")).unwrap();
-    let json = json
-        .replacen("\"upscale_in_train\"", "\"sideways\"", 1)
-        .replacen("\"downgrade_in_infer\"", "\"sideways\"", 1);
-    std::fs::write(dir.join("inference.json"), json).unwrap();
+    edited_copy("traps_p33", &dir, |json| {
+        json.replacen("\"upscale_in_train\"", "\"sideways\"", 1)
+            .replacen("\"downgrade_in_infer\"", "\"sideways\"", 1)
+    });
     let err = conversion_error(&dir);
     assert!(
         err.contains("`dropout`") && err.contains("sideways"),
