@@ -19,13 +19,7 @@ fn check_nchw(op: &Op) -> Result<(), ErrorKind> {
 /// Paddle's `paddings` (2 values: symmetric; 4 values: top, bottom, left,
 /// right) as ONNX `pads` (top, left, bottom, right), resolving `SAME` and
 /// `VALID` from the static input size.
-fn pads(
-    op: &Op,
-    input: &[i64],
-    kernel: &[i64],
-    strides: &[i64],
-    dilations: &[i64],
-) -> Result<Vec<i64>, ErrorKind> {
+fn pads(op: &Op, input: &[i64], kernel: &[i64], strides: &[i64]) -> Result<Vec<i64>, ErrorKind> {
     let algorithm = op.str("padding_algorithm").unwrap_or("EXPLICIT");
     match algorithm {
         "VALID" => Ok(vec![0; 4]),
@@ -41,7 +35,6 @@ fn pads(
                     ));
                 }
                 // Paddle: out = ceil(in / stride); dilation taken as 1.
-                let _ = dilations;
                 let out = (size + strides[i] - 1) / strides[i];
                 let total = ((out - 1) * strides[i] + kernel[i] - size).max(0);
                 before.push(total / 2);
@@ -133,7 +126,7 @@ pub(super) fn conv2d(e: &mut Emitter<'_>, op: &Op) -> Result<(), ErrorKind> {
     if op.str("padding_algorithm").unwrap_or("") == "SAME" {
         dilations = vec![1, 1];
     }
-    let pads = pads(op, &x_dims, &kernel, &strides, &dilations)?;
+    let pads = pads(op, &x_dims, &kernel, &strides)?;
     let groups = op.int("groups").unwrap_or(1);
     in_range(op, "groups", &[groups], 1)?;
     let x = e.input(op, 0)?;
@@ -386,7 +379,7 @@ pub(super) fn pool2d(e: &mut Emitter<'_>, op: &Op) -> Result<(), ErrorKind> {
         return adaptive_uneven(e, op, &x, &out, kind, [h, w], [oh, ow]);
     }
     let strides = pair(op, "strides", 1)?;
-    let pads = pads(op, &x_dims, &kernel, &strides, &[1, 1])?;
+    let pads = pads(op, &x_dims, &kernel, &strides)?;
     let ceil = op.bool_or("ceil_mode", false)?;
     let exclusive = op.bool_or("exclusive", true)?;
     let mut attrs = vec![
