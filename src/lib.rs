@@ -5,6 +5,8 @@
 //! by [`pipeline`] and driven by [`commands`]; [`serve`] offers the same
 //! pipeline over HTTP.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 pub mod app;
 pub mod cli;
 pub mod commands;
@@ -18,9 +20,11 @@ pub mod output;
 pub mod pipeline;
 pub mod postprocess;
 pub mod provision;
+pub mod pyfmt;
 pub mod report;
 pub mod result;
 pub mod runtime;
 pub mod serve;
+pub mod setup;
 pub mod stop;
 pub mod visualize;

@@ -20,13 +20,14 @@ use crate::image::decode;
 use crate::image::decode::scale::MinSize;
 use crate::image::preprocess::{PreprocessError, Preprocessor};
 use crate::input::{self, Unit};
-use crate::log;
 use crate::model::ModelDir;
-use crate::postprocess::top_k;
+use crate::postprocess::{classify, model_labels};
 use crate::result::Classification;
-use crate::runtime::plan::{fallback_allowed, PlanError};
-use crate::runtime::session::cpu_threads;
-use crate::runtime::{Backend, Classifier, Device, ExecutionPlan, RuntimeError};
+use crate::runtime::batch::{self, BatchRunner, Layout};
+use crate::runtime::load::{load_sessions, LoadError};
+use crate::runtime::plan::PlanError;
+use crate::runtime::threads::cpu_threads;
+use crate::runtime::{Classifier, ExecutionPlan, RuntimeError};
 use crate::stop::Stop;
 use crate::visualize::Visual;
 
@@ -81,6 +82,9 @@ pub enum PipelineError {
     /// The device failed and falling back is not allowed.
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// The sessions failed to load.
+    #[error(transparent)]
+    Load(#[from] LoadError),
     /// The loading thread panicked.
     #[error("loading the model failed unexpectedly")]
     Panicked,
@@ -176,12 +180,11 @@ impl Pipeline {
     ) -> Result<(), PipelineError> {
         let batch_size = self.batch_size;
         let (pre, reduce) = (&self.pre, self.reduce);
-        let shapes = BatchShapes {
+        let runner = BatchRunner::new(
             batch_size,
-            batches_run: 0,
-            pad: pre.fixed_size().is_some(),
-            chw: pre.chw,
-        };
+            Layout::planar(pre.chw),
+            pre.fixed_size().is_some(),
+        );
         let batches = units.len().div_ceil(batch_size);
         // Without saving, a prepared image is only its tensor (0.6 MB at
         // 224x224), so decoding may run well ahead: that keeps the cores busy
@@ -226,10 +229,10 @@ impl Pipeline {
                 let (outcome_tx, outcome_rx) = mpsc::sync_channel::<Vec<Outcome>>(QUEUE_BATCHES);
                 worker_txs.push(batch_tx);
                 outcome_rxs.push(outcome_rx);
-                let mut shapes = shapes.clone();
+                let mut runner = runner.clone();
                 scope.spawn(move || {
                     for batch in batch_rx {
-                        let outcomes = infer_batch(classifier, &mut shapes, labels, batch, k);
+                        let outcomes = infer_batch(classifier, &mut runner, labels, batch, k);
                         if outcome_tx.send(outcomes).is_err() {
                             break;
                         }
@@ -291,7 +294,7 @@ impl Sessions {
     ) -> Result<Self, PipelineError> {
         let per_device = plan.device.ids.len().max(1);
         let (classifiers, plan) = load_sessions(onnx, plan, per_device)?;
-        let labels = labels_or_metadata(label_list, classifiers.first());
+        let labels = model_labels(label_list, classifiers.first());
         Ok(Sessions {
             classifiers,
             labels,
@@ -318,31 +321,23 @@ struct Ready {
     tensor: Vec<f32>,
 }
 
-/// What decides the input tensor's shape.
-#[derive(Clone)]
-struct BatchShapes {
-    batch_size: usize,
-    batches_run: usize,
-    /// Pad short batches (only with a fixed output size).
-    pad: bool,
-    chw: bool,
-}
-
 /// Runs one prepared batch and turns every entry into an outcome, in order.
 fn infer_batch(
     classifier: &mut Classifier,
-    shapes: &mut BatchShapes,
+    runner: &mut BatchRunner,
     labels: Option<&[String]>,
     batch: Vec<Prepared<'_>>,
     k: usize,
 ) -> Vec<Outcome> {
-    let ready: Vec<&Ready> = batch.iter().filter_map(|p| p.as_ref().ok()).collect();
-    let mut rows = if ready.is_empty() {
-        Vec::new()
-    } else {
-        infer_rows(classifier, shapes, &ready)
-    }
-    .into_iter();
+    let images: Vec<batch::Image<'_>> = batch
+        .iter()
+        .filter_map(|p| p.as_ref().ok())
+        .map(|r| batch::Image {
+            tensor: &r.tensor,
+            size: r.size,
+        })
+        .collect();
+    let mut rows = runner.run(classifier, &images).into_iter();
     batch
         .into_iter()
         .map(|entry| match entry {
@@ -351,8 +346,19 @@ fn infer_batch(
                     .next()
                     .unwrap_or_else(|| Err("no inference result".into()));
                 let (input_path, page_index) = (r.input_path.clone(), r.page_index);
+                let classify = |row: Vec<f32>| {
+                    let ranked = classify(&row, k, labels);
+                    let res = Classification {
+                        input_path: input_path.clone(),
+                        page_index,
+                        class_ids: ranked.class_ids,
+                        scores: ranked.scores,
+                        label_names: ranked.label_names,
+                    };
+                    (res, r.visual)
+                };
                 Outcome {
-                    result: row.map(|row| (classify_row(&r, &row, k, labels), r.visual)),
+                    result: row.map(classify),
                     input_path,
                     page_index,
                 }
@@ -364,140 +370,6 @@ fn infer_batch(
             },
         })
         .collect()
-}
-
-/// One probability row per ready entry (or the error, for each of them).
-fn infer_rows(
-    classifier: &mut Classifier,
-    shapes: &mut BatchShapes,
-    ready: &[&Ready],
-) -> Vec<Result<Vec<f32>, String>> {
-    let same_size = ready.iter().all(|p| p.size == ready[0].size);
-    let rows = if same_size {
-        run_batch(classifier, shapes, ready)
-    } else {
-        // Without a crop or fixed size the shapes differ: PaddleX cannot
-        // stack them at all; we run them one by one.
-        ready
-            .iter()
-            .map(|p| run_batch(classifier, shapes, &[p]).map(|mut r| r.remove(0)))
-            .collect::<Result<Vec<_>, _>>()
-    };
-    shapes.batches_run += 1;
-    match rows {
-        Ok(rows) => rows.into_iter().map(Ok).collect(),
-        Err(e) => ready.iter().map(|_| Err(e.to_string())).collect(),
-    }
-}
-
-/// Stacks `batch` into one tensor and runs it. After the first batch, a
-/// short last batch is padded to the batch size so the runtime sees one
-/// input shape per run (varying shapes grow its memory arena).
-fn run_batch(
-    classifier: &mut Classifier,
-    shapes: &BatchShapes,
-    batch: &[&Ready],
-) -> Result<Vec<Vec<f32>>, RuntimeError> {
-    let (w, h) = batch[0].size;
-    let per_image = batch[0].tensor.len();
-    let padded = if shapes.pad && shapes.batches_run > 0 && batch.len() < shapes.batch_size {
-        shapes.batch_size
-    } else {
-        batch.len()
-    };
-    let mut data = Vec::with_capacity(per_image * padded);
-    for p in batch {
-        data.extend_from_slice(&p.tensor);
-    }
-    data.resize(per_image * padded, 0.0);
-    let shape = if shapes.chw {
-        [padded, 3, h as usize, w as usize]
-    } else {
-        [padded, h as usize, w as usize, 3]
-    };
-    let mut rows = classifier.run(&data, &shape)?;
-    rows.truncate(batch.len());
-    Ok(rows)
-}
-
-/// Top-k with labels for one row.
-fn classify_row(r: &Ready, row: &[f32], k: usize, labels: Option<&[String]>) -> Classification {
-    let top = top_k(row, k);
-    let label_names = top
-        .class_ids
-        .iter()
-        .map(|&id| label_for(labels, id))
-        .collect();
-    Classification {
-        input_path: r.input_path.clone(),
-        page_index: r.page_index,
-        class_ids: top.class_ids,
-        scores: top.scores,
-        label_names,
-    }
-}
-
-/// Loads `count` sessions of `onnx` as `plan` says, dealt over the plan's
-/// device ids. When a GPU or NPU provider cannot be registered with the
-/// onnxruntime backend, the CPU is used instead (with a warning if the
-/// device was asked for), unless `PADDLE_PDX_DISABLE_DEVICE_FALLBACK` is
-/// set. Returns the sessions and the plan that really runs.
-pub fn load_sessions(
-    onnx: &Path,
-    plan: &ExecutionPlan,
-    count: usize,
-) -> Result<(Vec<Classifier>, ExecutionPlan), PipelineError> {
-    let ids = if plan.device.kind == "cpu" || plan.device.ids.is_empty() {
-        vec![0]
-    } else {
-        plan.device.ids.clone()
-    };
-    let loaded: Result<Vec<Classifier>, RuntimeError> = (0..count.max(1))
-        .map(|i| Classifier::load_with(onnx, plan, ids[i % ids.len()]))
-        .collect();
-    match loaded {
-        Ok(classifiers) => Ok((classifiers, plan.clone())),
-        Err(e @ RuntimeError::Provider { .. })
-            if plan.device.kind != "cpu" && plan.backend == Backend::OnnxRuntime =>
-        {
-            let reason = format!("{} was requested but {e}", plan.device);
-            fallback_allowed(&reason)?;
-            if plan.requested {
-                log::warn(&format!("{reason}; falling back to CPU"));
-            }
-            let cpu = ExecutionPlan {
-                device: Device::cpu(),
-                ..plan.clone()
-            };
-            let classifiers = (0..count.max(1))
-                .map(|_| Classifier::load_with(onnx, &cpu, 0))
-                .collect::<Result<_, _>>()?;
-            Ok((classifiers, cpu))
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// The model's labels: inference.yml's `label_list`, else the ONNX metadata.
-pub fn model_labels(model: &ModelDir, classifier: &Classifier) -> Option<Vec<String>> {
-    labels_or_metadata(model.config.label_list.clone(), Some(classifier))
-}
-
-/// `label_list` when there is one, else the labels in the classifier's metadata.
-fn labels_or_metadata(
-    label_list: Option<Vec<String>>,
-    classifier: Option<&Classifier>,
-) -> Option<Vec<String>> {
-    label_list.or_else(|| classifier?.metadata_labels())
-}
-
-/// The label of a class id, or the id itself (PaddleX 3.5+'s fallback).
-pub fn label_for(labels: Option<&[String]>, id: i32) -> String {
-    usize::try_from(id)
-        .ok()
-        .and_then(|i| labels.and_then(|l| l.get(i)))
-        .cloned()
-        .unwrap_or_else(|| id.to_string())
 }
 
 /// Loads (decodes or renders) and preprocesses one unit; a JPEG reduced
@@ -814,6 +686,6 @@ mod tests {
         let (units, _) = units(dir.path());
         let mut pipeline = Pipeline::new(&model, 4).unwrap();
         assert_eq!(labels_of(&mut pipeline, &units[..3]), ["0", "1", "2"]);
-        assert_eq!(label_for(None, -1), "-1");
+        assert_eq!(crate::postprocess::label_for(None, -1), "-1");
     }
 }

@@ -1,6 +1,10 @@
-//! PaddleX's `Topk`: the k best classes of one probability row.
+//! PaddleX's `Topk`: the k best classes of one probability row, and their
+//! labels (inference.yml's `label_list`, else the ONNX metadata, else the
+//! class ids). The CLI pipeline and the server both classify rows here.
 
 use std::cmp::Ordering;
+
+use crate::runtime::Classifier;
 
 /// The top-k of one image, before labels are attached.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +65,46 @@ pub fn resolve_k(cli: Option<i64>, pipeline: Option<i64>, model: Option<i64>) ->
         .map_or(5, |k| k as usize)
 }
 
+/// The top-k of one row with the labels of its classes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranked {
+    /// Class indices, best first.
+    pub class_ids: Vec<i32>,
+    /// Their scores, rounded like [`round5`].
+    pub scores: Vec<f32>,
+    /// Their labels ([`label_for`]).
+    pub label_names: Vec<String>,
+}
+
+/// Top-`k` of `row`, labelled from `labels`.
+pub fn classify(row: &[f32], k: usize, labels: Option<&[String]>) -> Ranked {
+    let TopK { class_ids, scores } = top_k(row, k);
+    let label_names = class_ids.iter().map(|&id| label_for(labels, id)).collect();
+    Ranked {
+        class_ids,
+        scores,
+        label_names,
+    }
+}
+
+/// The label of a class id, or the id itself (PaddleX 3.5+'s fallback).
+pub fn label_for(labels: Option<&[String]>, id: i32) -> String {
+    usize::try_from(id)
+        .ok()
+        .and_then(|i| labels.and_then(|l| l.get(i)))
+        .cloned()
+        .unwrap_or_else(|| id.to_string())
+}
+
+/// The labels to show: `label_list` (inference.yml) when there is one, else
+/// the labels in the classifier's ONNX metadata.
+pub fn model_labels(
+    label_list: Option<Vec<String>>,
+    classifier: Option<&Classifier>,
+) -> Option<Vec<String>> {
+    label_list.or_else(|| classifier?.metadata_labels())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +161,16 @@ mod tests {
         assert_eq!(round5(1.0), 1.0);
         assert_eq!(round5(0.0), 0.0);
         assert_eq!(round5(1.2e-6), 0.0);
+    }
+
+    #[test]
+    fn labels_come_from_the_list_else_the_class_id() {
+        let labels = ["cat".to_string(), "dog".to_string()];
+        let ranked = classify(&[0.2, 0.7, 0.1], 3, Some(&labels));
+        assert_eq!(ranked.class_ids, [1, 0, 2]);
+        assert_eq!(ranked.label_names, ["dog", "cat", "2"]);
+        assert_eq!(classify(&[0.2, 0.7], 1, None).label_names, ["1"]);
+        assert_eq!(label_for(Some(&labels), -1), "-1");
     }
 
     #[test]

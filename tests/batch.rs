@@ -58,6 +58,15 @@ fn jsonl_has_one_line_per_input_in_order_with_failures_inline() {
     assert_eq!(lines[0]["page_index"], serde_json::Value::Null);
     assert_eq!(lines[1]["input_path"], "imgs/bad.png");
     assert!(lines[1]["error"].as_str().unwrap().contains("not an image"));
+    // Failure lines are laid out like result lines (Python's json.dumps spacing).
+    let raw: Vec<&str> = stdout.lines().collect();
+    assert!(
+        raw[1].starts_with(r#"{"input_path": "imgs/bad.png", "page_index": null, "error": ""#),
+        "{}",
+        raw[1]
+    );
+    assert!(raw[0]
+        .starts_with(r#"{"input_path": "imgs/doc_90.png", "page_index": null, "class_ids": ["#));
     assert_eq!(lines[2]["class_ids"], serde_json::json!([0, 2]));
     assert!((lines[2]["scores"][0].as_f64().unwrap() - 0.92543).abs() < 1e-4);
     let err = stderr_of(&out);

@@ -9,50 +9,40 @@ use anyhow::Context;
 use rayon::prelude::*;
 
 use crate::cli::PredictArgs;
-use crate::config::{ModuleConfig, PipelineConfig};
 use crate::exit_codes::ExitCode;
 use crate::image::decode;
 use crate::input::{self, Unit};
 use crate::log;
-use crate::model::{resolve_model, ModelDir};
 use crate::output::{self, CollisionGuard};
 use crate::pipeline::{KeepVisual, Outcome, Pipeline};
 use crate::postprocess::resolve_k;
 use crate::report::progress::Progress;
 use crate::report::{self, Reporter};
-use crate::result::pyrepr::py_str_repr;
 use crate::result::Classification;
-use crate::runtime::hpi::HpiConfig;
-use crate::runtime::plan::{self, PlanRequest};
-use crate::runtime::session::provider_name;
-use crate::runtime::{Backend, Device, ExecutionPlan};
+use crate::setup::{self, Loaded, SetupRequest};
 use crate::stop::Stop;
 use crate::visualize::{self, Visual};
 
 /// Runs a prediction; `Ok(Failure)` when some inputs failed but the run went on.
 pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
-    let config = PipelineConfig::from_pipeline_arg(&args.pipeline)?;
-    // A malformed --device fails before any model is fetched.
-    if let Some(text) = &args.device {
-        Device::parse(text)?;
-    }
+    let Loaded {
+        config,
+        model,
+        plan,
+    } = setup::load(&SetupRequest {
+        pipeline: &args.pipeline,
+        device: args.device.as_deref(),
+        use_hpip: args.use_hpip,
+        hpi_config: args.hpi_config.as_deref(),
+        saving: args.save_path.is_some(),
+    })?;
     let module = &config.module;
-    log::info(&creating_model_line(module));
-    let model = resolve_model(&module.model_name, module.model_dir.as_deref())?;
-    let plan = execution_plan(
-        &config,
-        &model,
-        args.device.as_deref(),
-        args.use_hpip,
-        args.hpi_config.as_deref(),
-        args.save_path.is_some(),
-    )?;
     // The runtime and the model load while the inputs are listed and the
     // first ones decoded.
     let mut pipeline = Pipeline::load_in_background(&model, module.batch_size, &plan)?;
     pipeline.set_fast_decode(args.fast_decode);
     if args.inputs.is_empty() {
-        log::info(&describe(pipeline.ready()?));
+        log::info(&setup::inference_line(pipeline.ready()?));
         return Ok(ExitCode::Success);
     }
     let start = Instant::now();
@@ -87,7 +77,7 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
         k,
         args.save_path.is_some().then_some(&keep as KeepVisual<'_>),
         &stop,
-        |effective| log::info(&describe(effective)),
+        |effective| log::info(&setup::inference_line(effective)),
         |outcomes| run.handle_batch(outcomes),
     )?;
     let (failed, reported, output_error) = (run.failed, run.reported, run.output_error.take());
@@ -277,73 +267,4 @@ fn save_visual(res: &Classification, visual: Visual, path: &Path) -> Result<(), 
         }
     };
     saved.map_err(|e| e.to_string())
-}
-
-/// The execution plan from `--device`, `--use_hpip`, `--hpi_config` and the
-/// pipeline YAML; warns about a requested device that falls back to the CPU
-/// and about an `--hpi_config` that has no effect.
-pub fn execution_plan(
-    config: &PipelineConfig,
-    model: &ModelDir,
-    device: Option<&str>,
-    use_hpip: bool,
-    hpi_config: Option<&str>,
-    saving: bool,
-) -> anyhow::Result<ExecutionPlan> {
-    let hpi = HpiConfig::resolve(config.hpi_config.as_ref(), hpi_config)?;
-    let use_hpip = use_hpip || config.use_hpip;
-    if hpi_config.is_some() && !use_hpip {
-        log::warn("--hpi_config has no effect without --use_hpip (as in PaddleX)");
-    }
-    let request = PlanRequest {
-        device,
-        use_hpip,
-        hpi: &hpi,
-        model_dir: &model.path,
-        hpi_info: model.config.hpi.as_ref(),
-        saving,
-    };
-    let (plan, warning) = plan::plan(&request, &plan::probe_hardware)?;
-    if let Some(warning) = warning {
-        log::warn(&warning);
-    }
-    Ok(plan)
-}
-
-/// PaddleX's `Creating model: ('name', None)` line.
-pub fn creating_model_line(module: &ModuleConfig) -> String {
-    let shown_dir = module
-        .model_dir
-        .as_ref()
-        .map_or("None".to_string(), |d| py_str_repr(&d.to_string_lossy()));
-    format!(
-        "Creating model: ({}, {shown_dir})",
-        py_str_repr(&module.model_name)
-    )
-}
-
-/// `Inference: onnxruntime backend, CPUExecutionProvider, 2 threads`.
-pub fn describe(plan: &ExecutionPlan) -> String {
-    let provider = provider_name(plan);
-    let precision = if plan.backend == Backend::TensorRt && plan.fp16 {
-        " (fp16)"
-    } else {
-        ""
-    };
-    if plan.device.kind == "cpu" {
-        let threads = match plan.threads {
-            1 => "1 thread".to_string(),
-            n => format!("{n} threads"),
-        };
-        format!(
-            "Inference: {} backend{precision}, {provider}, {threads}",
-            plan.backend.name()
-        )
-    } else {
-        format!(
-            "Inference: {} backend{precision}, {provider} on {}",
-            plan.backend.name(),
-            plan.device
-        )
-    }
 }

@@ -153,7 +153,7 @@ fn python_str(value: &Value) -> String {
         Value::Bool(false) => "False".into(),
         Value::Null => "None".into(),
         Value::Number(n) => match n.as_f64() {
-            Some(f) if n.is_f64() => crate::result::pyfloat::repr_f64(f),
+            Some(f) if n.is_f64() => crate::pyfmt::float::repr_f64(f),
             _ => n.to_string(),
         },
         other => serde_yaml::to_string(other)

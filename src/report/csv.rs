@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use super::Reporter;
-use crate::result::pyfloat::repr_f64;
+use crate::pyfmt::float::repr_f64;
 use crate::result::Classification;
 
 /// `input_path,page_index,class_id_1,label_1,score_1,...,error`.

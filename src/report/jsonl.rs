@@ -3,8 +3,17 @@
 use std::io::Write;
 
 use super::Reporter;
+use crate::pyfmt::json::{to_string, LINE};
 use crate::result::json::compact_json;
 use crate::result::Classification;
+
+/// A failure line: laid out like a result line (Python's `json.dumps` spacing).
+#[derive(serde::Serialize)]
+struct Failure<'a> {
+    input_path: &'a str,
+    page_index: Option<usize>,
+    error: &'a str,
+}
 
 /// Writes one line per input; failures as `{"input_path": ..., "error": ...}`.
 pub struct JsonLines<'w> {
@@ -30,8 +39,12 @@ impl Reporter for JsonLines<'_> {
         page_index: Option<usize>,
         reason: &str,
     ) -> std::io::Result<()> {
-        let line = serde_json::json!({"input_path": input_path, "page_index": page_index, "error": reason});
-        writeln!(self.out, "{line}")?;
+        let line = Failure {
+            input_path,
+            page_index,
+            error: reason,
+        };
+        writeln!(self.out, "{}", to_string(&line, LINE))?;
         self.out.flush()
     }
 }

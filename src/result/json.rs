@@ -1,108 +1,18 @@
 //! `<stem>_res.json` exactly as PaddleX writes it: `json.dump(d, indent=4,
 //! ensure_ascii=False)`, no trailing newline, float32 scores as the repr of
-//! their exact double.
+//! their exact double; and the same object on one line for `--format jsonl`.
 
-use super::pyfloat::repr_f64;
 use super::Classification;
-
-/// The five fields of a result, each already written as JSON, in PaddleX's key order.
-fn fields(res: &Classification) -> [(&'static str, Vec<String>); 5] {
-    let page = res.page_index.map_or("null".to_string(), |p| p.to_string());
-    [
-        ("input_path", vec![json_string(&res.input_path)]),
-        ("page_index", vec![page]),
-        (
-            "class_ids",
-            res.class_ids.iter().map(i32::to_string).collect(),
-        ),
-        (
-            "scores",
-            res.scores.iter().map(|s| repr_f64(f64::from(*s))).collect(),
-        ),
-        (
-            "label_names",
-            res.label_names.iter().map(|l| json_string(l)).collect(),
-        ),
-    ]
-}
-
-/// Whether a field holds a list (the others hold one scalar).
-fn is_list(key: &str) -> bool {
-    !matches!(key, "input_path" | "page_index")
-}
+use crate::pyfmt::json::{to_string, INDENTED, LINE};
 
 /// The JSON text of one result.
 pub fn result_json(res: &Classification) -> String {
-    let body: Vec<String> = fields(res)
-        .iter()
-        .map(|(key, items)| {
-            let value = if is_list(key) {
-                json_list(items)
-            } else {
-                items.concat()
-            };
-            format!("    \"{key}\": {value}")
-        })
-        .collect();
-    format!("{{\n{}\n}}", body.join(",\n"))
+    to_string(res, INDENTED)
 }
 
 /// The result on one line (`--format jsonl`), Python's `json.dumps` spacing.
 pub fn compact_json(res: &Classification) -> String {
-    let body: Vec<String> = fields(res)
-        .iter()
-        .map(|(key, items)| {
-            let value = if is_list(key) {
-                format!("[{}]", items.join(", "))
-            } else {
-                items.concat()
-            };
-            format!("\"{key}\": {value}")
-        })
-        .collect();
-    format!("{{{}}}", body.join(", "))
-}
-
-/// A list at indent level 1, one item per line (`[]` when empty, like Python).
-fn json_list(items: &[String]) -> String {
-    if items.is_empty() {
-        return "[]".into();
-    }
-    let body: Vec<String> = items.iter().map(|i| format!("        {i}")).collect();
-    format!("[\n{}\n    ]", body.join(",\n"))
-}
-
-/// A JSON string as Python's encoder writes it with `ensure_ascii=False`.
-fn json_string(text: &str) -> String {
-    let mut out = String::new();
-    write_str(&mut out, text, false);
-    out
-}
-
-/// Appends a JSON string literal, escaped like Python's encoder.
-pub fn write_str(out: &mut String, text: &str, ensure_ascii: bool) {
-    out.reserve(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c if ensure_ascii && !c.is_ascii() => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    to_string(res, LINE)
 }
 
 #[cfg(test)]

@@ -2,11 +2,11 @@
 //! and `<stem>_res.json`.
 
 pub mod json;
-pub mod pyfloat;
 pub mod pyrepr;
 
 /// PaddleX's `TopkResult` without the image: what is printed and saved.
-#[derive(Debug, Clone, PartialEq)]
+/// Serializes with PaddleX's keys, in PaddleX's order.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Classification {
     /// The input as given (or the local copy of a URL).
     pub input_path: String,

@@ -1,8 +1,8 @@
 //! The printed result line: Python's `str({'res': {...}})` with numpy arrays
 //! shown in full (`array([...], dtype=int32)`).
 
-use super::pyfloat::{numpy_float_array, numpy_int_array};
 use super::Classification;
+use crate::pyfmt::float::{numpy_float_array, numpy_int_array};
 
 /// `{'res': {'input_path': ..., 'page_index': ..., 'class_ids': array(...), 'scores': array(...), 'label_names': [...]}}`
 pub fn result_line(res: &Classification) -> String {

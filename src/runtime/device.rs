@@ -1,13 +1,61 @@
 //! PaddleX's `--device` grammar: `type[:id[,id...]]`.
 
-/// Device types PaddleX knows.
+/// Device types PaddleX knows, as `--device` spells them.
 pub const DEVICE_TYPES: [&str; 7] = ["cpu", "gpu", "xpu", "npu", "mlu", "gcu", "dcu"];
+
+/// A device type PaddleX knows (only the CPU, NVIDIA GPUs and Ascend NPUs
+/// have an ONNX Runtime provider here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeviceKind {
+    /// The CPU.
+    Cpu,
+    /// An NVIDIA GPU (CUDA, TensorRT).
+    Gpu,
+    /// A Kunlun XPU.
+    Xpu,
+    /// An Ascend NPU (CANN).
+    Npu,
+    /// A Cambricon MLU.
+    Mlu,
+    /// An Enflame GCU.
+    Gcu,
+    /// A Hygon DCU.
+    Dcu,
+}
+
+impl DeviceKind {
+    const ALL: [DeviceKind; 7] = [
+        DeviceKind::Cpu,
+        DeviceKind::Gpu,
+        DeviceKind::Xpu,
+        DeviceKind::Npu,
+        DeviceKind::Mlu,
+        DeviceKind::Gcu,
+        DeviceKind::Dcu,
+    ];
+
+    /// The name `--device` uses.
+    pub fn as_str(self) -> &'static str {
+        DEVICE_TYPES[self as usize]
+    }
+
+    /// The kind named `name` (lower case).
+    fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for DeviceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// A parsed `--device` value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Device {
-    /// Lower-cased type, one of [`DEVICE_TYPES`].
-    pub kind: String,
+    /// The type.
+    pub kind: DeviceKind,
     /// Device ids (empty: the runtime's default).
     pub ids: Vec<u32>,
 }
@@ -33,9 +81,22 @@ impl Device {
     /// The CPU.
     pub fn cpu() -> Self {
         Device {
-            kind: "cpu".into(),
+            kind: DeviceKind::Cpu,
             ids: Vec::new(),
         }
+    }
+
+    /// The first GPU.
+    pub fn gpu() -> Self {
+        Device {
+            kind: DeviceKind::Gpu,
+            ids: vec![0],
+        }
+    }
+
+    /// Whether this is the CPU.
+    pub fn is_cpu(&self) -> bool {
+        self.kind == DeviceKind::Cpu
     }
 
     /// Parses `type[:id[,id...]]`, case-insensitive type.
@@ -44,10 +105,8 @@ impl Device {
         if parts.len() > 2 {
             return Err(DeviceError::Invalid(text.into()));
         }
-        let kind = parts[0].trim().to_ascii_lowercase();
-        if !DEVICE_TYPES.contains(&kind.as_str()) {
-            return Err(DeviceError::UnknownType(parts[0].into()));
-        }
+        let kind = DeviceKind::from_name(&parts[0].trim().to_ascii_lowercase())
+            .ok_or_else(|| DeviceError::UnknownType(parts[0].into()))?;
         let ids = match parts.get(1) {
             None => Vec::new(),
             Some(list) => list
@@ -59,7 +118,7 @@ impl Device {
                 })
                 .collect::<Result<Vec<_>, _>>()?,
         };
-        if kind == "cpu" && !ids.is_empty() {
+        if kind == DeviceKind::Cpu && !ids.is_empty() {
             return Err(DeviceError::CpuWithId);
         }
         Ok(Device { kind, ids })
@@ -68,7 +127,7 @@ impl Device {
 
 impl std::fmt::Display for Device {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.kind)?;
+        f.write_str(self.kind.as_str())?;
         if !self.ids.is_empty() {
             let ids: Vec<String> = self.ids.iter().map(u32::to_string).collect();
             write!(f, ":{}", ids.join(","))?;
@@ -87,7 +146,7 @@ mod tests {
         assert_eq!(
             Device::parse("GPU:0,1").unwrap(),
             Device {
-                kind: "gpu".into(),
+                kind: DeviceKind::Gpu,
                 ids: vec![0, 1]
             }
         );

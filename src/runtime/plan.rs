@@ -4,9 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::device::{Device, DeviceError};
+use super::device::{Device, DeviceError, DeviceKind};
 use super::hpi::{HpiConfig, HpiError, ProfileShapes};
-use super::session::{cpu_threads, cpu_threads_when_saving};
+use super::threads::{cpu_threads, cpu_threads_when_saving};
 
 /// The inference backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,18 +121,18 @@ pub fn plan(
         Some(text) => Device::parse(text)?,
         // Only a GPU runtime already at hand makes the GPU the default:
         // fetching 1.6 GB is for when a GPU is asked for.
-        None if probe("gpu").is_none() && probe(GPU_RUNTIME).is_none() => Device {
-            kind: "gpu".into(),
-            ids: vec![0],
-        },
+        None if probe(GPU_RUNTIME).is_none() && probe("gpu").is_none() => Device::gpu(),
         None => Device::cpu(),
     };
-    if !["cpu", "gpu", "npu"].contains(&device.kind.as_str()) {
-        return Err(PlanError::Hardware(device.kind));
+    if !matches!(
+        device.kind,
+        DeviceKind::Cpu | DeviceKind::Gpu | DeviceKind::Npu
+    ) {
+        return Err(PlanError::Hardware(device.kind.to_string()));
     }
     let mut warning = None;
-    if device.kind != "cpu" {
-        if let Some(reason) = probe(&device.kind) {
+    if !device.is_cpu() {
+        if let Some(reason) = probe(device.kind.as_str()) {
             let reason = format!("{device} was requested but {reason}");
             fallback_allowed(&reason)?;
             warning = requested.then(|| format!("{reason}; falling back to CPU"));
@@ -198,12 +198,12 @@ fn backend(req: &PlanRequest, device: &Device) -> Result<Backend, PlanError> {
     };
     match req.hpi.backend.as_deref() {
         None | Some("onnxruntime") => Ok(Backend::OnnxRuntime),
-        Some("tensorrt") if device.kind == "gpu" => Ok(Backend::TensorRt),
+        Some("tensorrt") if device.kind == DeviceKind::Gpu => Ok(Backend::TensorRt),
         Some("tensorrt") => Err(impossible(
             "tensorrt",
             "TensorRT needs an NVIDIA GPU (--device gpu:N)",
         )),
-        Some("openvino") if device.kind == "cpu" => Ok(Backend::OpenVino),
+        Some("openvino") if device.is_cpu() => Ok(Backend::OpenVino),
         Some("openvino") => Err(impossible("openvino", "OpenVINO runs on the CPU only")),
         Some("paddle") => Err(impossible(
             "paddle",
@@ -259,11 +259,32 @@ pub fn probe_hardware(kind: &str) -> Option<String> {
     }
 }
 
+/// The NVIDIA driver's kernel module is loaded, or its user-space library is
+/// installed (WSL and some containers have no `/proc` entry). Looked up as
+/// files: loading `libcuda.so.1` would run its initialisers on every run.
 fn nvidia_driver_present() -> bool {
-    Path::new("/proc/driver/nvidia/version").is_file()
-        // SAFETY: probing for the driver library; nothing is called.
-        || unsafe { libloading::Library::new("libcuda.so.1") }.is_ok()
+    if Path::new("/proc/driver/nvidia/version").is_file() {
+        return true;
+    }
+    let from_env = std::env::var_os("LD_LIBRARY_PATH")
+        .map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .unwrap_or_default();
+    from_env
+        .iter()
+        .map(PathBuf::as_path)
+        .chain(DRIVER_LIBRARY_DIRS.iter().map(Path::new))
+        .any(|dir| dir.join("libcuda.so.1").is_file())
 }
+
+/// Where distributions, WSL and the NVIDIA container runtime put `libcuda.so.1`.
+const DRIVER_LIBRARY_DIRS: &[&str] = &[
+    "/usr/lib/x86_64-linux-gnu",
+    "/usr/lib/aarch64-linux-gnu",
+    "/usr/lib64",
+    "/usr/lib",
+    "/usr/lib/wsl/lib",
+    "/usr/local/nvidia/lib64",
+];
 
 #[cfg(test)]
 mod tests {

@@ -9,6 +9,7 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::TensorRef;
 
+use super::device::DeviceKind;
 use super::plan::{Backend, ExecutionPlan};
 use super::{gpu, library};
 
@@ -53,31 +54,6 @@ pub struct Classifier {
     session: Session,
     input_name: String,
     path: String,
-}
-
-/// The number of intra-op threads: `PADDLE_PDX_CPU_NUM_THREADS`, else the cores.
-pub fn cpu_threads() -> usize {
-    env_threads().unwrap_or_else(cores)
-}
-
-/// The number of intra-op threads when results are saved:
-/// `PADDLE_PDX_CPU_NUM_THREADS`, else half the cores. Encoding the
-/// visualisations keeps the other cores busy, and in a run that is CPU-bound
-/// anyway fewer inference threads spend less CPU in all (measured: 2 % faster
-/// with one thread than with two on 2 cores).
-pub fn cpu_threads_when_saving() -> usize {
-    env_threads().unwrap_or_else(|| (cores() / 2).max(1))
-}
-
-fn env_threads() -> Option<usize> {
-    std::env::var("PADDLE_PDX_CPU_NUM_THREADS")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|&n| n > 0)
-}
-
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 impl Classifier {
@@ -186,7 +162,7 @@ impl Classifier {
 fn runtime_for(
     plan: &ExecutionPlan,
 ) -> Result<&'static ort::environment::Environment, RuntimeError> {
-    let gpu = plan.device.kind == "gpu";
+    let gpu = plan.device.kind == DeviceKind::Gpu;
     let runtime = library::runtime(gpu).map_err(RuntimeError::Library)?;
     let unusable = |reason: String| RuntimeError::Provider {
         provider: provider_name(plan).into(),
@@ -206,8 +182,8 @@ fn runtime_for(
 /// The execution providers for `plan` on device `id`, each set to fail loudly.
 fn providers(plan: &ExecutionPlan, id: u32) -> Vec<ExecutionProviderDispatch> {
     let id = id as i32;
-    match (plan.device.kind.as_str(), plan.backend) {
-        ("gpu", Backend::TensorRt) => {
+    match (plan.device.kind, plan.backend) {
+        (DeviceKind::Gpu, Backend::TensorRt) => {
             let mut trt = ep::TensorRT::default()
                 .with_device_id(id)
                 .with_fp16(plan.fp16);
@@ -231,11 +207,11 @@ fn providers(plan: &ExecutionPlan, id: u32) -> Vec<ExecutionProviderDispatch> {
                     .error_on_failure(),
             ]
         }
-        ("gpu", _) => vec![ep::CUDA::default()
+        (DeviceKind::Gpu, _) => vec![ep::CUDA::default()
             .with_device_id(id)
             .build()
             .error_on_failure()],
-        ("npu", _) => vec![ep::CANN::default()
+        (DeviceKind::Npu, _) => vec![ep::CANN::default()
             .with_device_id(id)
             .build()
             .error_on_failure()],
@@ -249,10 +225,10 @@ fn providers(plan: &ExecutionPlan, id: u32) -> Vec<ExecutionProviderDispatch> {
 
 /// The provider a plan asks for, for messages.
 pub fn provider_name(plan: &ExecutionPlan) -> &'static str {
-    match (plan.device.kind.as_str(), plan.backend) {
-        ("gpu", Backend::TensorRt) => "TensorrtExecutionProvider",
-        ("gpu", _) => "CUDAExecutionProvider",
-        ("npu", _) => "CANNExecutionProvider",
+    match (plan.device.kind, plan.backend) {
+        (DeviceKind::Gpu, Backend::TensorRt) => "TensorrtExecutionProvider",
+        (DeviceKind::Gpu, _) => "CUDAExecutionProvider",
+        (DeviceKind::Npu, _) => "CANNExecutionProvider",
         (_, Backend::OpenVino) => "OpenVINOExecutionProvider",
         _ => "CPUExecutionProvider",
     }

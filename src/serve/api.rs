@@ -5,7 +5,7 @@
 use serde_json::{json, Map, Value};
 
 use super::pyjson::{self, DUMPS_DEFAULT};
-use crate::result::pyfloat::repr_f64;
+use crate::pyfmt::float::repr_f64;
 
 /// A validated `POST /image-classification` body.
 #[derive(Debug, Clone, PartialEq, Eq)]

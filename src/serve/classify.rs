@@ -18,7 +18,7 @@ use crate::image::decode::decode_bytes;
 use crate::image::jpeg;
 use crate::image::preprocess::Preprocessor;
 use crate::input::is_url;
-use crate::pipeline::label_for;
+use crate::postprocess::label_for;
 use crate::postprocess::top_k;
 use crate::visualize;
 use crate::visualize::visual::JPEG_QUALITY;

@@ -28,47 +28,43 @@ use tokio::sync::{watch, Semaphore};
 use self::classify::Service;
 use self::handlers::AppState;
 use self::options::ServeOptions;
-use self::worker::BatchShape;
 use crate::cli::ServeArgs;
-use crate::commands::predict::{creating_model_line, describe, execution_plan};
-use crate::config::PipelineConfig;
 use crate::exit_codes::ExitCode;
 use crate::image::preprocess::Preprocessor;
 use crate::log;
-use crate::model::resolve_model;
-use crate::pipeline::{load_sessions, model_labels};
+use crate::postprocess::model_labels;
 use crate::postprocess::resolve_k;
-use crate::runtime::Device;
+use crate::runtime::batch::{BatchRunner, Layout};
+use crate::runtime::load::load_sessions;
+use crate::setup::{self, Loaded, SetupRequest};
 
 /// Loads the pipeline and serves it until SIGINT or SIGTERM.
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    let config = PipelineConfig::from_pipeline_arg(&args.pipeline)?;
-    if let Some(text) = &args.device {
-        Device::parse(text)?;
-    }
-    let module = &config.module;
-    log::info(&creating_model_line(module));
-    let model = resolve_model(&module.model_name, module.model_dir.as_deref())?;
-    let pre = Preprocessor::from_ops(&model.config.transform_ops)?;
     let options = ServeOptions::from_env();
-    let mut plan = execution_plan(
-        &config,
-        &model,
-        args.device.as_deref(),
-        args.use_hpip,
-        args.hpi_config.as_deref(),
-        false,
-    )?;
+    let Loaded {
+        config,
+        model,
+        mut plan,
+    } = setup::load(&SetupRequest {
+        pipeline: &args.pipeline,
+        device: args.device.as_deref(),
+        use_hpip: args.use_hpip,
+        hpi_config: args.hpi_config.as_deref(),
+        saving: false,
+    })?;
+    let module = &config.module;
+    let pre = Preprocessor::from_ops(&model.config.transform_ops)?;
     // The intra-op threads are shared out between the sessions.
     plan.threads = (plan.threads / options.sessions).max(1);
     let (sessions, effective) = load_sessions(&model.onnx, &plan, options.sessions)?;
-    log::info(&describe(&effective));
-    let labels = sessions.first().and_then(|c| model_labels(&model, c));
-    let shape = BatchShape {
-        chw: pre.chw,
-        batch_size: module.batch_size,
-    };
-    let (queue, inference) = worker::start(sessions, shape, options.max_pending)
+    log::info(&setup::inference_line(&effective));
+    let labels = model_labels(model.config.label_list.clone(), sessions.first());
+    let runner = BatchRunner::new(
+        module.batch_size,
+        Layout::planar(pre.chw),
+        pre.fixed_size().is_some(),
+    );
+    let (queue, inference) = worker::start(sessions, &runner, options.max_pending)
         .context("cannot start the inference threads")?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.decode_threads)

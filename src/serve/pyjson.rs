@@ -3,80 +3,11 @@
 //! FastAPI's bodies are `json.dumps` with compact separators) and
 //! `json.loads`'s error position and message for a malformed body.
 
-use serde_json::Value;
-
-pub use crate::result::json::write_str;
-use crate::result::pyfloat::repr_f64;
-
-/// How to write JSON text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Style {
-    /// Escape every non-ASCII character as `\uXXXX` (`ensure_ascii=True`).
-    pub ensure_ascii: bool,
-    /// `(",", ":")` separators instead of Python's default `(", ", ": ")`.
-    pub compact: bool,
-}
-
-/// `json.dumps(value)` with Python's defaults (ASCII only, `", "` and `": "`).
-pub const DUMPS_DEFAULT: Style = Style {
-    ensure_ascii: true,
-    compact: false,
-};
-
-/// `json.dumps(value, ensure_ascii=False, separators=(",", ":"))`: how FastAPI writes bodies.
-pub const RESPONSE: Style = Style {
-    ensure_ascii: false,
-    compact: true,
-};
+pub use crate::pyfmt::json::{write_str, Style, DUMPS_DEFAULT, RESPONSE};
 
 /// Writes `value` the way Python's `json.dumps` would with `style`.
-pub fn dumps(value: &Value, style: Style) -> String {
-    let mut out = String::new();
-    write_value(&mut out, value, style);
-    out
-}
-
-/// Appends `value` as JSON text to `out`.
-pub fn write_value(out: &mut String, value: &Value, style: Style) {
-    let (item_sep, key_sep) = if style.compact {
-        (",", ":")
-    } else {
-        (", ", ": ")
-    };
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => {
-            if n.is_f64() {
-                out.push_str(&repr_f64(n.as_f64().unwrap_or(f64::NAN)));
-            } else {
-                out.push_str(&n.to_string());
-            }
-        }
-        Value::String(s) => write_str(out, s, style.ensure_ascii),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(item_sep);
-                }
-                write_value(out, item, style);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            out.push('{');
-            for (i, (key, item)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(item_sep);
-                }
-                write_str(out, key, style.ensure_ascii);
-                out.push_str(key_sep);
-                write_value(out, item, style);
-            }
-            out.push('}');
-        }
-    }
+pub fn dumps(value: &serde_json::Value, style: Style) -> String {
+    crate::pyfmt::json::to_string(value, style)
 }
 
 /// A `json.JSONDecodeError`: Python's message and the character offset it names.

@@ -5,7 +5,6 @@
 //! own oneshot channel. Even shares keep both sessions busy and the batches
 //! short, which keeps the latency tail low.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
@@ -13,6 +12,7 @@ use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
 
+use crate::runtime::batch::{BatchRunner, Image};
 use crate::runtime::Classifier;
 
 /// One preprocessed image waiting for inference.
@@ -69,21 +69,12 @@ impl InferenceQueue {
     }
 }
 
-/// Layout of the model input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BatchShape {
-    /// Planar `[N, 3, H, W]` (else `[N, H, W, 3]`).
-    pub chw: bool,
-    /// Most images per run.
-    pub batch_size: usize,
-}
-
 /// Starts one inference thread per session, sharing a queue of `capacity`
 /// jobs. They end when every [`InferenceQueue`] clone has been dropped and
 /// the queue is drained.
 pub fn start(
     sessions: Vec<Classifier>,
-    shape: BatchShape,
+    runner: &BatchRunner,
     capacity: usize,
 ) -> std::io::Result<(InferenceQueue, Vec<JoinHandle<()>>)> {
     let (tx, rx) = mpsc::sync_channel(capacity.max(1));
@@ -96,10 +87,11 @@ pub fn start(
     let mut handles = Vec::with_capacity(sessions.len());
     for (i, classifier) in sessions.into_iter().enumerate() {
         let shared = Arc::clone(&shared);
+        let runner = runner.clone();
         handles.push(
             std::thread::Builder::new()
                 .name(format!("inference-{i}"))
-                .spawn(move || run(classifier, shape, &shared))?,
+                .spawn(move || run(classifier, runner, &shared))?,
         );
     }
     Ok((InferenceQueue { tx, waiting }, handles))
@@ -133,56 +125,20 @@ fn next_batch(shared: &Shared, batch_size: usize) -> Option<Vec<Job>> {
     Some(batch)
 }
 
-fn run(mut classifier: Classifier, shape: BatchShape, shared: &Shared) {
-    let batch_size = shape.batch_size.max(1);
-    let mut buffer: Vec<f32> = Vec::new();
-    while let Some(mut batch) = next_batch(shared, batch_size) {
+fn run(mut classifier: Classifier, mut runner: BatchRunner, shared: &Shared) {
+    while let Some(mut batch) = next_batch(shared, runner.batch_size()) {
         // A client that went away does not need its inference.
         batch.retain(|job| !job.reply.is_closed());
-        while !batch.is_empty() {
-            // Images of one size run together (they all do with a crop).
-            let size = batch[0].size;
-            let (group, rest): (Vec<Job>, Vec<Job>) =
-                batch.drain(..).partition(|job| job.size == size);
-            batch = rest;
-            run_group(&mut classifier, shape.chw, group, &mut buffer);
-        }
-    }
-}
-
-/// Runs same-size jobs as one tensor and answers each.
-fn run_group(classifier: &mut Classifier, chw: bool, group: Vec<Job>, buffer: &mut Vec<f32>) {
-    let (w, h) = (group[0].size.0 as usize, group[0].size.1 as usize);
-    buffer.clear();
-    for job in &group {
-        buffer.extend_from_slice(&job.tensor);
-    }
-    let dims = if chw {
-        [group.len(), 3, h, w]
-    } else {
-        [group.len(), h, w, 3]
-    };
-    let outcome = catch_unwind(AssertUnwindSafe(|| classifier.run(buffer, &dims)));
-    let rows = match outcome {
-        Ok(Ok(rows)) if rows.len() == group.len() => Ok(rows),
-        Ok(Ok(rows)) => Err(format!(
-            "the model returned {} rows for {} images",
-            rows.len(),
-            group.len()
-        )),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("inference panicked".to_string()),
-    };
-    match rows {
-        Ok(rows) => {
-            for (job, row) in group.into_iter().zip(rows) {
-                let _ = job.reply.send(Ok(row));
-            }
-        }
-        Err(reason) => {
-            for job in group {
-                let _ = job.reply.send(Err(reason.clone()));
-            }
+        let images: Vec<Image<'_>> = batch
+            .iter()
+            .map(|job| Image {
+                tensor: &job.tensor,
+                size: job.size,
+            })
+            .collect();
+        let rows = runner.run(&mut classifier, &images);
+        for (job, row) in batch.into_iter().zip(rows) {
+            let _ = job.reply.send(row);
         }
     }
 }

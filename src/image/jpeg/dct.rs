@@ -14,43 +14,39 @@ type Row = [f32; 8];
 pub type Block = [Row; 8];
 
 /// Eight `f32` lanes: a plain array, or an AVX2 register.
+///
+/// Private to this file: the AVX2 implementation is sound only because
+/// [`pass`] runs on `__m256` lanes solely inside `avx2::transform`.
 trait Lanes: Copy {
     /// Lane-wise sum.
-    ///
-    /// # Safety
-    /// The CPU must support the type's instructions (for all three methods).
-    unsafe fn add(self, other: Self) -> Self;
+    fn add(self, other: Self) -> Self;
     /// Lane-wise difference.
-    unsafe fn sub(self, other: Self) -> Self;
+    fn sub(self, other: Self) -> Self;
     /// Every lane times `k`.
-    unsafe fn scale(self, k: f32) -> Self;
+    fn scale(self, k: f32) -> Self;
 }
 
 impl Lanes for Row {
     #[inline(always)]
-    unsafe fn add(self, other: Self) -> Self {
+    fn add(self, other: Self) -> Self {
         std::array::from_fn(|i| self[i] + other[i])
     }
 
     #[inline(always)]
-    unsafe fn sub(self, other: Self) -> Self {
+    fn sub(self, other: Self) -> Self {
         std::array::from_fn(|i| self[i] - other[i])
     }
 
     #[inline(always)]
-    unsafe fn scale(self, k: f32) -> Self {
+    fn scale(self, k: f32) -> Self {
         std::array::from_fn(|i| self[i] * k)
     }
 }
 
 /// One 1-D DCT along the block's first axis, for all eight lanes.
-///
-/// # Safety
-/// The CPU must support `V`'s instructions.
 #[inline(always)]
-unsafe fn pass<V: Lanes>(d: &mut [V; 8]) {
-    // SAFETY: passed on from the caller.
-    unsafe {
+fn pass<V: Lanes>(d: &mut [V; 8]) {
+    {
         let (t0, t7) = (d[0].add(d[7]), d[0].sub(d[7]));
         let (t1, t6) = (d[1].add(d[6]), d[1].sub(d[6]));
         let (t2, t5) = (d[2].add(d[5]), d[2].sub(d[5]));
@@ -92,30 +88,26 @@ fn transpose(b: &mut Block) {
 /// factors (see [`Divisors`]).
 #[inline(always)]
 pub fn forward(block: &mut Block) {
-    // SAFETY: arrays of `f32` need no particular instructions.
-    unsafe {
-        pass(block);
-        transpose(block);
-        pass(block);
-    }
+    pass(block);
+    transpose(block);
+    pass(block);
 }
 
-/// Transforms and quantises one block into zig-zag order.
-pub trait Kernel {
+/// Transforms and quantises one block into zig-zag order. A kernel value
+/// is the proof that the CPU runs its instructions.
+pub trait Kernel: Copy {
     /// [`forward`] then [`quantize`]; returns which AC coefficients are not
     /// zero (bit `i` for `zz[i]`; bit 0 clear).
-    ///
-    /// # Safety
-    /// The CPU must support the kernel's instructions.
-    unsafe fn transform(block: &mut Block, divisors: &Divisors, zz: &mut [i16; 64]) -> u64;
+    fn transform(self, block: &mut Block, divisors: &Divisors, zz: &mut [i16; 64]) -> u64;
 }
 
 /// The plain code (vectorised as far as the compiler manages).
+#[derive(Clone, Copy)]
 pub struct Portable;
 
 impl Kernel for Portable {
     #[inline(always)]
-    unsafe fn transform(block: &mut Block, divisors: &Divisors, zz: &mut [i16; 64]) -> u64 {
+    fn transform(self, block: &mut Block, divisors: &Divisors, zz: &mut [i16; 64]) -> u64 {
         forward(block);
         quantize(block, divisors, zz);
         let mut nonzero = 0u64;
@@ -184,13 +176,24 @@ pub mod avx2 {
 
     use super::{pass, Block, Divisors, Kernel, Lanes};
 
-    /// Needs AVX2.
-    pub struct Avx2;
+    /// The AVX2 kernel. A value exists only where the CPU has AVX2
+    /// ([`Avx2::detect`]): holding one is the proof every `unsafe` below cites.
+    #[derive(Clone, Copy)]
+    pub struct Avx2 {
+        _detected: (),
+    }
+
+    impl Avx2 {
+        /// The kernel, when this CPU supports AVX2.
+        pub fn detect() -> Option<Self> {
+            std::arch::is_x86_feature_detected!("avx2").then_some(Avx2 { _detected: () })
+        }
+    }
 
     impl Kernel for Avx2 {
         #[inline(always)]
-        unsafe fn transform(block: &mut Block, divisors: &Divisors, zz: &mut [i16; 64]) -> u64 {
-            // SAFETY: the caller guarantees AVX2.
+        fn transform(self, block: &mut Block, divisors: &Divisors, zz: &mut [i16; 64]) -> u64 {
+            // SAFETY: `self` exists only after AVX2 was detected.
             unsafe {
                 transform(block, divisors, zz);
                 nonzero(zz)
@@ -199,10 +202,11 @@ pub mod avx2 {
     }
 
     #[target_feature(enable = "avx2")]
-    unsafe fn transform(block: &Block, divisors: &Divisors, zz: &mut [i16; 64]) {
+    fn transform(block: &Block, divisors: &Divisors, zz: &mut [i16; 64]) {
         let mut r = [_mm256_setzero_ps(); 8];
         for (v, row) in r.iter_mut().zip(block) {
-            *v = _mm256_loadu_ps(row.as_ptr());
+            // SAFETY: `row` is 8 `f32`s, the 32 bytes an unaligned load reads.
+            *v = unsafe { _mm256_loadu_ps(row.as_ptr()) };
         }
         pass(&mut r);
         transpose(&mut r);
@@ -211,7 +215,8 @@ pub mod avx2 {
         let limit = _mm256_set1_ps(1023.0);
         for i in (0..8).step_by(2) {
             let q = |v: __m256, d: &[f32; 8]| {
-                let scaled = _mm256_mul_ps(v, _mm256_loadu_ps(d.as_ptr()));
+                // SAFETY: `d` is 8 `f32`s, the 32 bytes an unaligned load reads.
+                let scaled = _mm256_mul_ps(v, unsafe { _mm256_loadu_ps(d.as_ptr()) });
                 let clamped = _mm256_max_ps(
                     _mm256_min_ps(scaled, limit),
                     _mm256_sub_ps(_mm256_setzero_ps(), limit),
@@ -222,19 +227,30 @@ pub mod avx2 {
             let (a, b) = (q(r[i], &divisors.0[i]), q(r[i + 1], &divisors.0[i + 1]));
             // packs interleaves the 128-bit halves; put them back in order.
             let packed = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packs_epi32(a, b));
-            _mm256_storeu_si256(transposed[i * 8..].as_mut_ptr().cast(), packed);
+            let dest = &mut transposed[i * 8..i * 8 + 16];
+            // SAFETY: `dest` is 16 `i16`s, the 32 bytes an unaligned store writes.
+            unsafe { _mm256_storeu_si256(dest.as_mut_ptr().cast(), packed) };
         }
         super::scan(&transposed, zz);
     }
 
     /// One bit per coefficient that is not zero, DC excluded.
     #[target_feature(enable = "avx2")]
-    unsafe fn nonzero(zz: &[i16; 64]) -> u64 {
+    fn nonzero(zz: &[i16; 64]) -> u64 {
         let zero = _mm256_setzero_si256();
         let mut mask = 0u64;
         for half in 0..2 {
-            let a = _mm256_loadu_si256(zz[half * 32..].as_ptr().cast());
-            let b = _mm256_loadu_si256(zz[half * 32 + 16..].as_ptr().cast());
+            let (lo, hi) = (
+                &zz[half * 32..half * 32 + 16],
+                &zz[half * 32 + 16..half * 32 + 32],
+            );
+            // SAFETY: `lo` and `hi` are 16 `i16`s each, the 32 bytes an unaligned load reads.
+            let (a, b) = unsafe {
+                (
+                    _mm256_loadu_si256(lo.as_ptr().cast()),
+                    _mm256_loadu_si256(hi.as_ptr().cast()),
+                )
+            };
             let is_zero =
                 _mm256_packs_epi16(_mm256_cmpeq_epi16(a, zero), _mm256_cmpeq_epi16(b, zero));
             let ordered = _mm256_permute4x64_epi64::<0b11_01_10_00>(is_zero);
@@ -244,29 +260,32 @@ pub mod avx2 {
         mask & !1
     }
 
+    // `pass::<__m256>` is inlined into `transform` only (`Lanes` is private to
+    // the parent module), which runs with AVX2 enabled.
     impl Lanes for __m256 {
         #[inline(always)]
-        unsafe fn add(self, other: Self) -> Self {
-            // SAFETY: the caller guarantees AVX2.
+        fn add(self, other: Self) -> Self {
+            // SAFETY: reached only from `transform` (AVX2 detected; see above).
             unsafe { _mm256_add_ps(self, other) }
         }
 
         #[inline(always)]
-        unsafe fn sub(self, other: Self) -> Self {
-            // SAFETY: the caller guarantees AVX2.
+        fn sub(self, other: Self) -> Self {
+            // SAFETY: reached only from `transform` (AVX2 detected; see above).
             unsafe { _mm256_sub_ps(self, other) }
         }
 
         #[inline(always)]
-        unsafe fn scale(self, k: f32) -> Self {
-            // SAFETY: the caller guarantees AVX2.
+        fn scale(self, k: f32) -> Self {
+            // SAFETY: reached only from `transform` (AVX2 detected; see above).
             unsafe { _mm256_mul_ps(self, _mm256_set1_ps(k)) }
         }
     }
 
     /// 8×8 transpose: pairs, then quads, then 128-bit halves.
-    #[inline(always)]
-    unsafe fn transpose(r: &mut [__m256; 8]) {
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn transpose(r: &mut [__m256; 8]) {
         let t: [__m256; 8] = [
             _mm256_unpacklo_ps(r[0], r[1]),
             _mm256_unpackhi_ps(r[0], r[1]),
@@ -338,9 +357,9 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn avx2_kernel_equals_the_portable_one() {
-        if !std::arch::is_x86_feature_detected!("avx2") {
+        let Some(avx2) = avx2::Avx2::detect() else {
             return;
-        }
+        };
         let table: [u16; 64] = std::array::from_fn(|i| 1 + (i as u16 * 7) % 40);
         let divisors = Divisors::new(&table);
         for seed in 0..200u32 {
@@ -354,13 +373,10 @@ mod tests {
             });
             let (mut a, mut b) = (block, block);
             let (mut za, mut zb) = ([0i16; 64], [0i16; 64]);
-            // SAFETY: AVX2 was checked above.
-            let (ma, mb) = unsafe {
-                (
-                    Portable::transform(&mut a, &divisors, &mut za),
-                    avx2::Avx2::transform(&mut b, &divisors, &mut zb),
-                )
-            };
+            let (ma, mb) = (
+                Portable.transform(&mut a, &divisors, &mut za),
+                avx2.transform(&mut b, &divisors, &mut zb),
+            );
             assert_eq!(za, zb, "seed {seed}");
             assert_eq!(ma, mb, "seed {seed}");
             assert!(

@@ -112,27 +112,35 @@ impl JpegLayout {
     /// are ignored.
     pub fn encode_rows(&self, lines: &[u8], first_line: u32, out: &mut Vec<u8>) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2.
-            unsafe { self.encode_rows_avx2(lines, first_line, out) };
+        if let Some(avx2) = dct::avx2::Avx2::detect() {
+            // SAFETY: `avx2` exists only when the CPU supports AVX2.
+            unsafe { self.encode_rows_avx2(avx2, lines, first_line, out) };
             return;
         }
-        // SAFETY: the portable kernel runs on any CPU.
-        unsafe { self.encode_rows_with::<Portable>(lines, first_line, out) };
+        self.encode_rows_with(Portable, lines, first_line, out);
     }
 
     /// The same code, compiled for 256-bit vectors.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn encode_rows_avx2(&self, lines: &[u8], first_line: u32, out: &mut Vec<u8>) {
-        // SAFETY: the caller checked AVX2, which is all the kernel needs.
-        unsafe { self.encode_rows_with::<dct::avx2::Avx2>(lines, first_line, out) };
+    fn encode_rows_avx2(
+        &self,
+        kernel: dct::avx2::Avx2,
+        lines: &[u8],
+        first_line: u32,
+        out: &mut Vec<u8>,
+    ) {
+        self.encode_rows_with(kernel, lines, first_line, out);
     }
 
-    /// # Safety
-    /// The CPU must support `K`'s instructions (see [`Kernel::transform`]).
     #[inline(always)]
-    unsafe fn encode_rows_with<K: Kernel>(&self, lines: &[u8], first_line: u32, out: &mut Vec<u8>) {
+    fn encode_rows_with<K: Kernel>(
+        &self,
+        kernel: K,
+        lines: &[u8],
+        first_line: u32,
+        out: &mut Vec<u8>,
+    ) {
         debug_assert_eq!(first_line % MCU_LINES, 0);
         let stride = self.width * 3;
         let remaining = self.height.saturating_sub(first_line as usize);
@@ -150,18 +158,14 @@ impl JpegLayout {
             if row > 0 {
                 writer.restart_marker(((row - 1) % 8) as u8);
             }
-            // SAFETY: passed on from the caller.
-            unsafe { self.encode_strip::<K>(&strip, &mut writer) };
+            self.encode_strip(kernel, &strip, &mut writer);
             writer.flush();
         }
     }
 
     /// Codes one MCU row: four luma blocks, then one block of each chroma component per MCU.
-    ///
-    /// # Safety
-    /// The CPU must support `K`'s instructions.
     #[inline(always)]
-    unsafe fn encode_strip<K: Kernel>(&self, strip: &Strip, writer: &mut BitWriter<'_>) {
+    fn encode_strip<K: Kernel>(&self, kernel: K, strip: &Strip, writer: &mut BitWriter<'_>) {
         let luma = ComponentCodes {
             dc: &self.codes[0],
             ac: &self.codes[1],
@@ -175,14 +179,12 @@ impl JpegLayout {
         for col in 0..self.mcu_cols {
             for (bx, by) in [(0, 0), (8, 0), (0, 8), (8, 8)] {
                 let mut block = strip.luma_block(col * 16 + bx, by);
-                // SAFETY: passed on from the caller.
-                let nonzero = unsafe { K::transform(&mut block, &self.divisors[0], &mut zz) };
+                let nonzero = kernel.transform(&mut block, &self.divisors[0], &mut zz);
                 prev[0] = writer.block(&zz, nonzero, prev[0], &luma);
             }
             for (c, plane) in [&strip.cb, &strip.cr].into_iter().enumerate() {
                 let mut block = strip.chroma_block(plane, col * 8);
-                // SAFETY: passed on from the caller.
-                let nonzero = unsafe { K::transform(&mut block, &self.divisors[1], &mut zz) };
+                let nonzero = kernel.transform(&mut block, &self.divisors[1], &mut zz);
                 prev[c + 1] = writer.block(&zz, nonzero, prev[c + 1], &chroma);
             }
         }

@@ -160,7 +160,6 @@ fn the_portable_path_writes_the_same_bytes() {
     let layout = JpegLayout::new(w, h, 75).unwrap();
     let (mut dispatched, mut portable) = (Vec::new(), Vec::new());
     layout.encode_rows(img.as_raw(), 0, &mut dispatched);
-    // SAFETY: the portable kernel runs anywhere.
-    unsafe { layout.encode_rows_with::<Portable>(img.as_raw(), 0, &mut portable) };
+    layout.encode_rows_with(Portable, img.as_raw(), 0, &mut portable);
     assert_eq!(dispatched, portable);
 }
