@@ -8,6 +8,8 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod app;
+pub mod atomic_file;
+pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -14,15 +14,8 @@ use crate::image::jpeg;
 use crate::result::Classification;
 use crate::visualize::visual::JPEG_QUALITY;
 
-/// Why saving failed.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot save {path}: {reason}")]
-pub struct SaveError {
-    /// The file that was being written.
-    pub path: String,
-    /// Why.
-    pub reason: String,
-}
+use crate::atomic_file::write_atomically;
+pub use crate::atomic_file::WriteError as SaveError;
 
 /// Where one result's two files go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,37 +144,6 @@ pub fn is_jpeg(path: &Path) -> bool {
         .is_some_and(|e| e == "jpg" || e == "jpeg")
 }
 
-/// Writes through `fill` into a temporary file beside `path`, then renames it
-/// over `path`. Parent folders are created. A failure leaves nothing behind.
-pub(crate) fn write_atomically(
-    path: &Path,
-    fill: impl FnOnce(&mut BufWriter<std::fs::File>) -> Result<(), String>,
-) -> Result<(), SaveError> {
-    let err = |reason: String| SaveError {
-        path: path.display().to_string(),
-        reason,
-    };
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(|e| err(e.to_string()))?;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".paddlex-").suffix(".part");
-    // Like any new file: 0666 less the umask (a temporary file's default is 0600).
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let tmp = builder
-        .tempfile_in(&parent)
-        .map_err(|e| err(e.to_string()))?;
-    let (file, tmp_path) = tmp.into_parts();
-    let mut writer = BufWriter::new(file);
-    fill(&mut writer).map_err(&err)?;
-    writer.flush().map_err(|e| err(e.to_string()))?;
-    tmp_path.persist(path).map_err(|e| err(e.to_string()))?;
-    Ok(())
-}
-
 /// Remembers which input wrote each output file, to warn about collisions
 /// (`a.jpg` and `a.png` both write `a_res.json`).
 #[derive(Default)]
@@ -236,19 +198,6 @@ mod tests {
         assert!(names
             .iter()
             .all(|n| !n.to_string_lossy().ends_with(".part")));
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn saved_files_get_the_permissions_of_a_plain_new_file() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let plain = dir.path().join("plain");
-        std::fs::File::create(&plain).unwrap();
-        let saved = dir.path().join("x_res.jpg");
-        save_encoded(b"bytes", &saved).unwrap();
-        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(&saved), mode(&plain));
     }
 
     #[test]

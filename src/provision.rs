@@ -392,13 +392,14 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
 }
 
 /// A staging folder beside `dest` (same file system, so the final rename is
-/// atomic); removed on drop unless renamed into place.
+/// atomic); removed on drop unless renamed into place. Its name carries this
+/// process's id, so that [`remove_stale_staging`] can tell a live one.
 pub fn staging_dir(dest: &Path) -> Result<tempfile::TempDir, ProvisionError> {
     let parent = dest.parent().unwrap_or_else(|| Path::new("."));
     std::fs::create_dir_all(parent)
         .map_err(|e| ProvisionError::io(format!("creating {}", parent.display()), e))?;
     tempfile::Builder::new()
-        .prefix(".staging-")
+        .prefix(&format!("{STAGING_PREFIX}{}-", std::process::id()))
         .tempdir_in(parent)
         .map_err(|e| {
             ProvisionError::io(
@@ -406,6 +407,76 @@ pub fn staging_dir(dest: &Path) -> Result<tempfile::TempDir, ProvisionError> {
                 e,
             )
         })
+}
+
+const STAGING_PREFIX: &str = ".staging-";
+
+/// A staging folder left behind this long ago by a process that is gone
+/// (killed, or the machine went down) is removed.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes the staging folders in `dir` that are older than an hour and whose
+/// process is no longer running (downloads of 1.6 GB can take longer than an
+/// hour, so age alone does not make one stale). Best effort.
+pub fn remove_stale_staging(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(STAGING_PREFIX)) else {
+            continue;
+        };
+        let alive = rest
+            .split('-')
+            .next()
+            .and_then(|pid| pid.parse::<u32>().ok())
+            .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= STALE_AFTER);
+        if old && !alive {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// What [`install`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Installed {
+    /// `dest` was complete already (perhaps another process finished it
+    /// while this one waited for the lock).
+    AlreadyThere,
+    /// `dest` was built and renamed into place.
+    Now,
+}
+
+/// The one provisioning sequence: take the lock `<locks_dir>/<lock_name>.lock`,
+/// re-check `done(dest)`, clear stale staging folders beside `dest`, let
+/// `fill` build the result inside a fresh staging folder (it returns the path
+/// of what to install), and rename that to `dest`. A failure or a crash
+/// leaves `dest` as it was.
+pub fn install<E: From<ProvisionError>>(
+    locks_dir: &Path,
+    lock_name: &str,
+    dest: &Path,
+    done: impl Fn(&Path) -> bool,
+    fill: impl FnOnce(&Path) -> Result<PathBuf, E>,
+) -> Result<Installed, E> {
+    let _lock = lock(locks_dir, lock_name)?;
+    if done(dest) {
+        return Ok(Installed::AlreadyThere);
+    }
+    if let Some(parent) = dest.parent() {
+        remove_stale_staging(parent);
+    }
+    let staging = staging_dir(dest)?;
+    let built = fill(staging.path())?;
+    move_into_place(&built, dest, &dest.display().to_string())?;
+    Ok(Installed::Now)
 }
 
 #[cfg(test)]
@@ -489,6 +560,73 @@ mod tests {
         assert_eq!(n, 1);
         assert_eq!(std::fs::read(out.join("pkg/lib/liba.so.1")).unwrap(), b"a");
         assert!(!out.join("pkg/readme.txt").exists());
+    }
+
+    #[test]
+    fn install_builds_once_and_clears_only_dead_stale_staging() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("models/m");
+        let old = std::time::SystemTime::now() - STALE_AFTER * 2;
+        let set_old = |p: &Path| {
+            let f = File::open(p).unwrap();
+            f.set_modified(old).unwrap();
+        };
+        // A dead process's old folder, a live process's old folder, a dead
+        // process's new folder.
+        let models = dir.path().join("models");
+        let dead_old = models.join(".staging-4294967295-aaaa");
+        let live_old = models.join(format!(".staging-{}-bbbb", std::process::id()));
+        let dead_new = models.join(".staging-4294967295-cccc");
+        for d in [&dead_old, &live_old, &dead_new] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        set_old(&dead_old);
+        set_old(&live_old);
+        let built = install::<ProvisionError>(
+            &dir.path().join("locks"),
+            "m",
+            &dest,
+            |d| d.exists(),
+            |staging| {
+                let out = staging.join("out");
+                std::fs::create_dir(&out).unwrap();
+                std::fs::write(out.join("f"), b"x").unwrap();
+                Ok(out)
+            },
+        )
+        .unwrap();
+        assert_eq!(built, Installed::Now);
+        assert_eq!(std::fs::read(dest.join("f")).unwrap(), b"x");
+        assert!(!dead_old.exists());
+        assert!(live_old.exists() && dead_new.exists());
+        let again = install::<ProvisionError>(
+            &dir.path().join("locks"),
+            "m",
+            &dest,
+            |d| d.exists(),
+            |_| panic!("already installed"),
+        )
+        .unwrap();
+        assert_eq!(again, Installed::AlreadyThere);
+        // A failing fill leaves no destination and no staging folder of ours.
+        let other = dir.path().join("models/n");
+        let err = install(
+            &dir.path().join("locks"),
+            "n",
+            &other,
+            |d| d.exists(),
+            |_| Err(ProvisionError::io("fetching", "offline")),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("offline"));
+        assert!(!other.exists());
+        let ours = format!(".staging-{}-", std::process::id());
+        let left: Vec<_> = std::fs::read_dir(&models)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(&ours))
+            .collect();
+        assert_eq!(left, [live_old.file_name().unwrap().to_string_lossy()]);
     }
 
     #[test]

@@ -129,6 +129,15 @@ fn get_pipeline_config_writes_paddlex_layout() {
         .assert()
         .success();
     assert!(dir.path().join("my.yml").is_file());
+    // Written like any new file (0666 less the umask), not 0600 like a temporary file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let plain = dir.path().join("plain");
+        std::fs::File::create(&plain).unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir.path().join("my.yml")), mode(&plain));
+    }
 }
 
 #[test]

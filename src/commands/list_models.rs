@@ -3,8 +3,8 @@
 
 use std::io::Write;
 
+use crate::cache::official_models_dir;
 use crate::exit_codes::ExitCode;
-use crate::model::cache::official_models_dir;
 use crate::model::official::{self, Mirror, BOS_BASE_URL, MIRROR_ENV};
 use crate::model::registry::{self, known_names};
 

@@ -91,11 +91,11 @@ fn write_config(file: &Path) -> anyhow::Result<()> {
     };
     std::fs::create_dir_all(&parent)
         .with_context(|| format!("Failed to create directory: {}", parent.display()))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(&parent).context("File saving failed")?;
-    tmp.write_all(DEFAULT_CONFIG_YAML.as_bytes())
-        .context("File saving failed")?;
-    tmp.persist(file)
-        .with_context(|| format!("File saving failed: {}", file.display()))?;
+    crate::atomic_file::write_atomically(file, |w| {
+        w.write_all(DEFAULT_CONFIG_YAML.as_bytes())
+            .map_err(|e| e.to_string())
+    })
+    .with_context(|| format!("File saving failed: {}", file.display()))?;
     Ok(())
 }
 

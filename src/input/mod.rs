@@ -11,9 +11,9 @@ use std::time::Duration;
 use image::RgbImage;
 use sha2::{Digest, Sha256};
 
+use crate::cache::cache_home;
 use crate::image::decode::scale::{MinSize, Scale};
 use crate::image::decode::{decode_file_reduced, DecodeError};
-use crate::model::cache::cache_home;
 
 /// Image suffixes accepted (PaddleX 3.5+'s list without the `sr`/`ras` formats we cannot decode; PDF is handled separately).
 pub const IMAGE_SUFFIXES: &[&str] = &[

@@ -3,7 +3,6 @@
 //! known model names, fetching PaddleX's official models, and the converters
 //! that build ONNX models.
 
-pub mod cache;
 pub mod convert;
 pub mod infer_config;
 pub mod official;

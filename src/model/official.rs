@@ -14,9 +14,9 @@ mod untar;
 
 use std::path::{Path, PathBuf};
 
-use super::cache::locks_dir;
 use super::infer_config::InferenceConfig;
 use super::registry;
+use crate::cache::locks_dir;
 use crate::log;
 use crate::provision::{self, ProvisionError};
 
@@ -283,33 +283,47 @@ pub fn fetch_from(
     if places.is_empty() {
         return Err(fail(first, Reason::NoHost));
     }
-    let _lock = provision::lock(locks, name).map_err(|e| fail(first.clone(), e.into()))?;
-    if dest.exists() {
-        return Ok(());
-    }
-    let staging = provision::staging_dir(dest).map_err(|e| fail(first.clone(), e.into()))?;
-    let mut last = None;
-    for (i, place) in places.iter().enumerate() {
-        let attempt = staging.path().join(i.to_string());
-        let result = fetch_one(name, place, &attempt).and_then(|model| {
-            provision::move_into_place(&model, dest, "the model").map_err(Reason::from)
-        });
-        let reason = match result {
-            Ok(()) => return Ok(()),
-            Err(reason) => reason,
-        };
-        // What a failed attempt left goes now, not at the end.
-        let _ = std::fs::remove_dir_all(&attempt);
-        if let Some(next) = places.get(i + 1) {
-            log::warn(&format!(
-                "Encountering exception when download model from {}: {reason}, will try to download from other model sources: `{}`.",
-                host_of(place),
-                host_of(next)
-            ));
+    let installed = provision::install(locks, name, dest, Path::exists, |staging| {
+        let mut last = None;
+        for (i, place) in places.iter().enumerate() {
+            let attempt = staging.join(i.to_string());
+            let reason = match fetch_one(name, place, &attempt) {
+                Ok(model) => return Ok(model),
+                Err(reason) => reason,
+            };
+            // What a failed attempt left goes now, not at the end.
+            let _ = std::fs::remove_dir_all(&attempt);
+            if let Some(next) = places.get(i + 1) {
+                log::warn(&format!(
+                    "Encountering exception when download model from {}: {reason}, will try to download from other model sources: `{}`.",
+                    host_of(place),
+                    host_of(next)
+                ));
+            }
+            last = Some(fail(place.to_string(), reason));
         }
-        last = Some(fail(place.to_string(), reason));
+        Err(Attempt::Fetch(
+            last.unwrap_or_else(|| fail(first.clone(), Reason::NoHost)),
+        ))
+    });
+    match installed {
+        Ok(_) => Ok(()),
+        Err(Attempt::Fetch(e)) => Err(e),
+        Err(Attempt::Cache(e)) => Err(fail(first, e.into())),
     }
-    Err(last.unwrap_or_else(|| fail(first, Reason::NoHost)))
+}
+
+/// How an install under the lock failed: the cache (lock, staging, rename),
+/// or every place.
+enum Attempt {
+    Cache(ProvisionError),
+    Fetch(FetchError),
+}
+
+impl From<ProvisionError> for Attempt {
+    fn from(e: ProvisionError) -> Self {
+        Attempt::Cache(e)
+    }
 }
 
 fn host_of(place: &Location) -> &str {

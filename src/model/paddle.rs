@@ -15,9 +15,8 @@ use std::path::{Path, PathBuf};
 use paddle2onnx::{ModelFiles, Options, Summary};
 use sha2::{Digest, Sha256};
 
-use super::cache::{cache_home, locks_dir};
+use crate::cache::{cache_home, locks_dir};
 use crate::log;
-use crate::output;
 use crate::provision;
 
 /// The marker written beside an `inference.onnx` this module converted.
@@ -31,7 +30,7 @@ pub enum PaddleError {
     Convert(#[from] paddle2onnx::Error),
     /// Writing the ONNX model failed.
     #[error(transparent)]
-    Write(#[from] output::SaveError),
+    Write(#[from] crate::atomic_file::WriteError),
     /// Reading the Paddle files or writing the marker failed.
     #[error("{context}: {source}")]
     Io {
@@ -59,7 +58,7 @@ pub fn convert_to(
     options: &Options,
 ) -> Result<Summary, PaddleError> {
     let mut converted = None;
-    let written = output::write_atomically(onnx, |out| {
+    let written = crate::atomic_file::write_atomically(onnx, |out| {
         let result = paddle2onnx::convert_files(files, options, out);
         let status = result.as_ref().map(|_| ()).map_err(ToString::to_string);
         converted = Some(result);

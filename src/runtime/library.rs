@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use crate::model::cache::{cache_home, locks_dir};
+use crate::cache::{cache_home, locks_dir};
 use crate::provision::{self, ProvisionError, WheelMember, WheelSource};
 
 /// The ONNX Runtime release this build provisions.
@@ -120,23 +120,25 @@ pub fn locate_or_provision() -> Result<PathBuf, LibraryError> {
 }
 
 fn provision_library(dest: &Path) -> Result<(), ProvisionError> {
-    let _lock = provision::lock(
+    let installed = provision::install(
         &locks_dir().join("runtime"),
         &format!("onnxruntime-{ORT_VERSION}"),
+        dest,
+        Path::is_file,
+        |staging| {
+            eprintln!(
+                "Fetching ONNX Runtime {ORT_VERSION} (the onnxruntime wheel) from the package index ..."
+            );
+            let hint = format!(", or set ORT_DYLIB_PATH to an existing libonnxruntime.so (1.17 or newer), or place one at {}", dest.display());
+            let wheel = provision::download_wheel(&ORT_WHEEL, staging, &hint)?;
+            let staged = staging.join("libonnxruntime.so");
+            provision::extract_member(&wheel, &ORT_LIBRARY, &staged)?;
+            Ok::<_, ProvisionError>(staged)
+        },
     )?;
-    if dest.is_file() {
-        return Ok(());
+    if installed == provision::Installed::Now {
+        eprintln!("Installed ONNX Runtime into {}", dest.display());
     }
-    eprintln!(
-        "Fetching ONNX Runtime {ORT_VERSION} (the onnxruntime wheel) from the package index ..."
-    );
-    let staging = provision::staging_dir(dest)?;
-    let hint = format!(", or set ORT_DYLIB_PATH to an existing libonnxruntime.so (1.17 or newer), or place one at {}", dest.display());
-    let wheel = provision::download_wheel(&ORT_WHEEL, staging.path(), &hint)?;
-    let staged = staging.path().join("libonnxruntime.so");
-    provision::extract_member(&wheel, &ORT_LIBRARY, &staged)?;
-    provision::move_into_place(&staged, dest, "the library")?;
-    eprintln!("Installed ONNX Runtime into {}", dest.display());
     Ok(())
 }
 
