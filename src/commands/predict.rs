@@ -69,7 +69,11 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
     // goes, just ahead of decoding.
     let units = UnitStream::spawn(
         items,
-        move |unit: &Unit| skip_done.as_deref().is_none_or(|dir| !outputs_exist(dir, unit)),
+        move |unit: &Unit| {
+            skip_done
+                .as_deref()
+                .is_none_or(|dir| !outputs_exist(dir, unit))
+        },
         stop.clone(),
     );
     let counts = units.counts();

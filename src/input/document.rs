@@ -126,7 +126,10 @@ pub fn render_scale(w: f32, h: f32, requested: f32) -> Option<f32> {
     let mut scale = scale as f32;
     for _ in 0..8 {
         let (pw, ph) = page_pixels(w, h, scale);
-        if pw * ph <= MAX_PAGE_PIXELS as u64 && pw <= u64::from(u16::MAX) && ph <= u64::from(u16::MAX) {
+        if pw * ph <= MAX_PAGE_PIXELS as u64
+            && pw <= u64::from(u16::MAX)
+            && ph <= u64::from(u16::MAX)
+        {
             return (pw > 0 && ph > 0).then_some(scale);
         }
         scale *= 0.999;
@@ -193,7 +196,10 @@ mod tests {
         let scale = render_scale(200_000.0, 200_000.0, 2.0).unwrap();
         let (pw, ph) = page_pixels(200_000.0, 200_000.0, scale);
         assert!(pw * ph <= MAX_PIXELS, "{pw} x {ph}");
-        assert!(pw * ph > MAX_PIXELS / 10 * 9, "{pw} x {ph}: not much smaller");
+        assert!(
+            pw * ph > MAX_PIXELS / 10 * 9,
+            "{pw} x {ph}: not much smaller"
+        );
         // An ordinary page keeps the requested scale.
         assert_eq!(render_scale(595.0, 842.0, 2.0), Some(2.0));
         // A long, thin page keeps each side within the renderer's u16.

@@ -130,7 +130,10 @@ pub enum Source {
 /// instead, which does it ahead of the pipeline.
 pub fn to_units(items: &[InputItem]) -> Vec<Unit> {
     let never = AtomicBool::new(false);
-    items.iter().flat_map(|item| item_units(item, &never)).collect()
+    items
+        .iter()
+        .flat_map(|item| item_units(item, &never))
+        .collect()
 }
 
 /// The units of one item; a download gives up early once `cancel` is set.

@@ -129,59 +129,55 @@ struct Expander {
 
 impl Expander {
     /// Expands the items a window at a time (the URLs of a window download
-    /// in parallel) and hands out their units in order.
+    /// in parallel) and hands out their units in order, each item's as soon
+    /// as it and those before it are done.
     fn run(self, items: Vec<InputItem>) {
         for window in items.chunks(DOWNLOADS_AT_ONCE) {
             if self.cancel.load(Ordering::SeqCst) || self.stop.requested().is_some() {
                 return;
             }
-            for units in self.expand(window) {
-                let (kept, left_out): (Vec<Unit>, Vec<Unit>) =
-                    units.into_iter().partition(|unit| (self.keep)(unit));
-                self.counts
-                    .skipped
-                    .fetch_add(left_out.len(), Ordering::SeqCst);
-                // The item's units replace it in the total before any is
-                // handed out, so that a unit being reported is always counted.
-                self.counts
-                    .produced
-                    .fetch_add(kept.len(), Ordering::SeqCst);
-                self.counts.remaining.fetch_sub(1, Ordering::SeqCst);
-                for unit in kept {
-                    if self.tx.send(unit).is_err() {
-                        return;
-                    }
-                }
+            let cancel = &*self.cancel;
+            let urls = window
+                .iter()
+                .filter(|i| matches!(i, InputItem::Url(_)))
+                .count();
+            let handed_out = if urls < 2 {
+                window
+                    .iter()
+                    .all(|item| self.hand_out(guarded(item, cancel)))
+            } else {
+                std::thread::scope(|scope| {
+                    let handles: Vec<_> = window
+                        .iter()
+                        .map(|item| scope.spawn(move || guarded(item, cancel)))
+                        .collect();
+                    handles.into_iter().zip(window).all(|(handle, item)| {
+                        let units = handle
+                            .join()
+                            .unwrap_or_else(|panic| vec![internal_error(item, &*panic)]);
+                        self.hand_out(units)
+                    })
+                })
+            };
+            if !handed_out {
+                return;
             }
         }
     }
 
-    /// The units of each item of `window`; with more than one URL, on one
-    /// thread per item.
-    fn expand(&self, window: &[InputItem]) -> Vec<Vec<Unit>> {
-        let cancel = &*self.cancel;
-        let urls = window
-            .iter()
-            .filter(|i| matches!(i, InputItem::Url(_)))
-            .count();
-        if urls < 2 {
-            return window.iter().map(|item| guarded(item, cancel)).collect();
-        }
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = window
-                .iter()
-                .map(|item| scope.spawn(move || guarded(item, cancel)))
-                .collect();
-            handles
-                .into_iter()
-                .zip(window)
-                .map(|(handle, item)| {
-                    handle
-                        .join()
-                        .unwrap_or_else(|panic| vec![internal_error(item, &*panic)])
-                })
-                .collect()
-        })
+    /// Hands out one item's units that `keep` accepts; false when the
+    /// stream has been dropped.
+    fn hand_out(&self, units: Vec<Unit>) -> bool {
+        let (kept, left_out): (Vec<Unit>, Vec<Unit>) =
+            units.into_iter().partition(|unit| (self.keep)(unit));
+        self.counts
+            .skipped
+            .fetch_add(left_out.len(), Ordering::SeqCst);
+        // The item's units replace it in the total before any is handed
+        // out, so that a unit being reported is always counted.
+        self.counts.produced.fetch_add(kept.len(), Ordering::SeqCst);
+        self.counts.remaining.fetch_sub(1, Ordering::SeqCst);
+        kept.into_iter().all(|unit| self.tx.send(unit).is_ok())
     }
 }
 

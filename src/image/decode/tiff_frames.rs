@@ -134,7 +134,8 @@ mod tests {
     fn with_orientation(orientation: u16) -> Vec<u8> {
         let mut out = Cursor::new(Vec::new());
         let mut enc = TiffEncoder::new(&mut out).unwrap();
-        enc.write_image::<colortype::RGB8>(1, 1, &[0, 0, 0]).unwrap();
+        enc.write_image::<colortype::RGB8>(1, 1, &[0, 0, 0])
+            .unwrap();
         let mut img = enc.new_image::<colortype::RGB8>(3, 2).unwrap();
         img.encoder()
             .write_tag(Tag::Orientation, orientation)
@@ -175,7 +176,10 @@ mod tests {
                 height: 20_000
             })
         ));
-        assert_eq!(decode_frame(&bytes, 0).unwrap().get_pixel(0, 0).0, [1, 2, 3]);
+        assert_eq!(
+            decode_frame(&bytes, 0).unwrap().get_pixel(0, 0).0,
+            [1, 2, 3]
+        );
     }
 
     #[test]
