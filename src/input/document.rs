@@ -54,6 +54,11 @@ impl PdfDocument {
         self.pdf.pages().len()
     }
 
+    /// The size of page `index` in points (as rendered: rotation applied).
+    pub fn page_size(&self, index: usize) -> Option<(f32, f32)> {
+        self.pdf.pages().get(index).map(|page| page.render_dimensions())
+    }
+
     /// Renders page `index` on white at [`pdf_scale`], or smaller when the
     /// page would exceed the pixel cap ([`render_scale`]).
     pub fn render_page(&self, index: usize) -> Result<RgbImage, String> {
