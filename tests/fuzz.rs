@@ -10,7 +10,7 @@
 //! allocation beyond the limits (an abort) or a stack overflow fails the
 //! test and names the case, as does a child that runs too long.
 //!
-//! `PADDLEX_RS_FUZZ_CASES=<n>` sets the mutants per seed (default 12: the
+//! `PADDLEX_RS_FUZZ_CASES=<n>` sets the mutants per seed (default 40: the
 //! whole file takes well under a minute in a debug build);
 //! `PADDLEX_RS_FUZZ_SEED=<n>` changes the generator's seed.
 
@@ -42,7 +42,7 @@ fn cases() -> usize {
     std::env::var("PADDLEX_RS_FUZZ_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(12)
+        .unwrap_or(40)
 }
 
 fn base_seed() -> u64 {
@@ -190,9 +190,7 @@ fn mutate(seed: &Seed, all: &[Seed], rng: &mut Rng) -> Vec<u8> {
                 // A run of ASCII digits replaced by another number.
                 let start = rng.below(len);
                 if let Some(i) = (start..len).find(|&i| out[i].is_ascii_digit()) {
-                    let end = (i..len)
-                        .find(|&j| !out[j].is_ascii_digit())
-                        .unwrap_or(len);
+                    let end = (i..len).find(|&j| !out[j].is_ascii_digit()).unwrap_or(len);
                     let number = NUMBERS[rng.below(NUMBERS.len())].as_bytes();
                     out.splice(i..end, number.iter().copied());
                 }
@@ -217,7 +215,10 @@ fn fuzz(target: &str, seeds: &[Seed], check: impl Fn(&[u8]) -> bool) {
     for (i, seed) in seeds.iter().enumerate() {
         for case in 0..cases() {
             let mutant = mutate(seed, seeds, &mut rng);
-            eprintln!("case {target} seed {i} mutant {case} ({} bytes)", mutant.len());
+            eprintln!(
+                "case {target} seed {i} mutant {case} ({} bytes)",
+                mutant.len()
+            );
             let outcome = catch_unwind(AssertUnwindSafe(|| check(&mutant)));
             if outcome.is_err() {
                 let dump = std::env::temp_dir().join(format!("paddlex-fuzz-{target}-{i}-{case}"));
@@ -275,7 +276,10 @@ fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
 }
 
 fn jpeg_seeds() -> Vec<Seed> {
-    let rgb = encode(&DynamicImage::ImageRgb8(gradient(37, 21)), ImageFormat::Jpeg);
+    let rgb = encode(
+        &DynamicImage::ImageRgb8(gradient(37, 21)),
+        ImageFormat::Jpeg,
+    );
     let grey = encode(
         &DynamicImage::ImageLuma8(DynamicImage::ImageRgb8(gradient(16, 9)).to_luma8()),
         ImageFormat::Jpeg,
@@ -396,8 +400,14 @@ fn pdf_seeds() -> Vec<Seed> {
     let images = dir.path().join("images.pdf");
     common::write_pdf(&images, &[gradient(8, 6), gradient(4, 10)]);
     let drawn = simple_pdf(&[
-        ("[0 0 30 20]", "0 0 1 rg 2 2 10 8 re f 1 0 0 RG 0 0 m 30 20 l S"),
-        ("[0 0 12 12]", "q 0.5 0 0 0.5 3 3 cm 0 1 0 rg 0 0 12 12 re f Q"),
+        (
+            "[0 0 30 20]",
+            "0 0 1 rg 2 2 10 8 re f 1 0 0 RG 0 0 m 30 20 l S",
+        ),
+        (
+            "[0 0 12 12]",
+            "q 0.5 0 0 0.5 3 3 cm 0 1 0 rg 0 0 12 12 re f Q",
+        ),
     ]);
     vec![
         Seed::plain(std::fs::read(images).expect("pdf")),
@@ -430,7 +440,9 @@ fn simple_pdf(pages: &[(&str, &str)]) -> Vec<u8> {
         out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
     for off in offsets {
         out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
     }
@@ -666,8 +678,7 @@ fn in_child(target: &str) {
     let err = reader.join().unwrap_or_default();
     let last_case = err
         .lines()
-        .filter(|l| l.starts_with("case "))
-        .last()
+        .rfind(|l| l.starts_with("case "))
         .unwrap_or("before the first case");
     let tail: Vec<&str> = err.lines().rev().take(8).collect();
     match status {
@@ -750,5 +761,8 @@ fn the_mutator_is_deterministic_and_changes_its_input() {
     let (a, b) = (run(), run());
     assert_eq!(a, b);
     let changed = a.iter().filter(|m| **m != seeds[0].bytes).count();
-    assert!(changed >= 45, "{changed} of 50 mutants differ from the seed");
+    assert!(
+        changed >= 45,
+        "{changed} of 50 mutants differ from the seed"
+    );
 }

@@ -20,7 +20,8 @@ use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage};
 
 use scale::{MinSize, Scale};
 
-/// Largest image accepted, in pixels (PaddleX 3.5+'s own cap; about 13k x 13k).
+/// Largest image accepted, in pixels (about 13k x 13k): Pillow's decompression-bomb
+/// error threshold, twice its `MAX_IMAGE_PIXELS`.
 pub const MAX_PIXELS: u64 = 178_956_970;
 
 /// The most a decoder may allocate for one image: room for the largest

@@ -56,7 +56,10 @@ impl PdfDocument {
 
     /// The size of page `index` in points (as rendered: rotation applied).
     pub fn page_size(&self, index: usize) -> Option<(f32, f32)> {
-        self.pdf.pages().get(index).map(|page| page.render_dimensions())
+        self.pdf
+            .pages()
+            .get(index)
+            .map(|page| page.render_dimensions())
     }
 
     /// Renders page `index` on white at [`pdf_scale`], or smaller when the
@@ -116,7 +119,7 @@ impl Eq for PdfDocument {}
 /// rendered page stays within [`MAX_PAGE_PIXELS`] and each side within the
 /// renderer's 65535 pixels (no floor: a huge page is rendered small, never
 /// over the cap). `None` when the page has no area or renders to nothing.
-pub fn render_scale(w: f32, h: f32, requested: f32) -> Option<f32> {
+fn render_scale(w: f32, h: f32, requested: f32) -> Option<f32> {
     let (w, h) = (f64::from(w), f64::from(h));
     if !(w > 0.0 && h > 0.0 && w.is_finite() && h.is_finite()) {
         return None;

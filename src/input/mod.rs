@@ -3,7 +3,7 @@
 //! stdin; and the units classified from them: an image, a PDF page, a TIFF frame.
 
 pub mod document;
-pub mod stream;
+pub(crate) mod stream;
 
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
@@ -300,7 +300,7 @@ pub fn download(url: &str) -> Result<PathBuf, InputError> {
 /// [`download`], giving up (and removing the partial file) once `cancel`
 /// is set. The body is written to a temporary file beside the destination
 /// as it arrives, never held in memory whole.
-pub fn download_cancellable(url: &str, cancel: &AtomicBool) -> Result<PathBuf, InputError> {
+pub(crate) fn download_cancellable(url: &str, cancel: &AtomicBool) -> Result<PathBuf, InputError> {
     let fail = |m: String| InputError::Download(m);
     let client = reqwest::blocking::Client::builder()
         .connect_timeout(Duration::from_secs(15))

@@ -16,14 +16,14 @@ use super::{failed, item_units, InputItem, Unit};
 use crate::stop::Stop;
 
 /// Items expanded (URLs downloaded) at the same time.
-pub const DOWNLOADS_AT_ONCE: usize = 4;
+pub(crate) const DOWNLOADS_AT_ONCE: usize = 4;
 
 /// Units made ahead of the pipeline, waiting to be decoded.
 const UNITS_AHEAD: usize = 16;
 
 /// What a [`UnitStream`] has done so far, shared with the run's reporting.
 #[derive(Debug, Default)]
-pub struct StreamCounts {
+pub(crate) struct StreamCounts {
     /// Units handed to the pipeline.
     produced: AtomicUsize,
     /// Units left out by the `keep` filter (`--skip_existing`).
@@ -35,12 +35,12 @@ pub struct StreamCounts {
 impl StreamCounts {
     /// The units known so far: those handed out, plus one for each item not
     /// expanded yet (a PDF or multi-frame TIFF among them counts as one).
-    pub fn known_total(&self) -> usize {
+    pub(crate) fn known_total(&self) -> usize {
         self.produced.load(Ordering::SeqCst) + self.remaining.load(Ordering::SeqCst)
     }
 
     /// Units left out by the filter.
-    pub fn skipped(&self) -> usize {
+    pub(crate) fn skipped(&self) -> usize {
         self.skipped.load(Ordering::SeqCst)
     }
 }
@@ -48,7 +48,7 @@ impl StreamCounts {
 /// An iterator over the units of a list of items, made on a background
 /// thread. Dropping it cancels the downloads in progress (their partial
 /// files removed) and waits for the thread.
-pub struct UnitStream {
+pub(crate) struct UnitStream {
     units: Option<Receiver<Unit>>,
     cancel: Arc<AtomicBool>,
     worker: Option<JoinHandle<()>>,
@@ -59,7 +59,7 @@ impl UnitStream {
     /// Starts making the units of `items`, in order; a unit for which `keep`
     /// is false is left out and counted as skipped. Once `stop` is
     /// requested, no more items are expanded.
-    pub fn spawn(
+    pub(crate) fn spawn(
         items: Vec<InputItem>,
         keep: impl Fn(&Unit) -> bool + Send + 'static,
         stop: Stop,
@@ -94,7 +94,7 @@ impl UnitStream {
     }
 
     /// The counters, readable while and after the stream runs.
-    pub fn counts(&self) -> Arc<StreamCounts> {
+    pub(crate) fn counts(&self) -> Arc<StreamCounts> {
         Arc::clone(&self.counts)
     }
 }

@@ -32,7 +32,7 @@ impl Progress {
     }
 
     /// Sets the number of units to `total` (known as the inputs are expanded).
-    pub fn set_total(&self, total: usize) {
+    pub(crate) fn set_total(&self, total: usize) {
         if let Some(bar) = &self.bar {
             bar.set_length(total as u64);
         }

@@ -121,31 +121,33 @@ mod tests {
     /// A TIFF with one frame per `(width, height, rgb)`.
     fn tiff_of(frames: &[(u32, u32, [u8; 3])]) -> Vec<u8> {
         let mut out = Cursor::new(Vec::new());
-        let mut enc = TiffEncoder::new(&mut out).unwrap();
-        for &(w, h, rgb) in frames {
-            let data: Vec<u8> = (0..w * h).flat_map(|_| rgb).collect();
-            enc.write_image::<colortype::RGB8>(w, h, &data).unwrap();
+        {
+            let mut enc = TiffEncoder::new(&mut out).unwrap();
+            for &(w, h, rgb) in frames {
+                let data: Vec<u8> = (0..w * h).flat_map(|_| rgb).collect();
+                enc.write_image::<colortype::RGB8>(w, h, &data).unwrap();
+            }
         }
-        drop(enc);
         out.into_inner()
     }
 
     /// A TIFF whose second frame has the Orientation tag `orientation`.
     fn with_orientation(orientation: u16) -> Vec<u8> {
         let mut out = Cursor::new(Vec::new());
-        let mut enc = TiffEncoder::new(&mut out).unwrap();
-        enc.write_image::<colortype::RGB8>(1, 1, &[0, 0, 0])
-            .unwrap();
-        let mut img = enc.new_image::<colortype::RGB8>(3, 2).unwrap();
-        img.encoder()
-            .write_tag(Tag::Orientation, orientation)
-            .unwrap();
-        // Red top-left, the rest white.
-        let mut data = vec![255u8; 3 * 2 * 3];
-        data[1] = 0;
-        data[2] = 0;
-        img.write_data(&data).unwrap();
-        drop(enc);
+        {
+            let mut enc = TiffEncoder::new(&mut out).unwrap();
+            enc.write_image::<colortype::RGB8>(1, 1, &[0, 0, 0])
+                .unwrap();
+            let mut img = enc.new_image::<colortype::RGB8>(3, 2).unwrap();
+            img.encoder()
+                .write_tag(Tag::Orientation, orientation)
+                .unwrap();
+            // Red top-left, the rest white.
+            let mut data = vec![255u8; 3 * 2 * 3];
+            data[1] = 0;
+            data[2] = 0;
+            img.write_data(&data).unwrap();
+        }
         out.into_inner()
     }
 
