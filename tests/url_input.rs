@@ -243,3 +243,54 @@ fn urls_are_downloaded_as_the_run_goes_not_all_before_it() {
     assert_eq!(second["label_names"][0], "180");
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn sigint_during_a_stalled_download_ends_the_run_promptly() {
+    let (_hold, release_rx) = std::sync::mpsc::channel::<()>();
+    let (base, _) = serve_gated(release_rx);
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 1, "1");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("paddlex"))
+        .env("PADDLE_PDX_CACHE_HOME", shared_cache())
+        .env("NO_PROXY", "127.0.0.1")
+        .env_remove("ORT_DYLIB_PATH")
+        .current_dir(dir.path())
+        .args([
+            "--pipeline",
+            yaml.to_str().unwrap(),
+            "--input",
+            &format!("{base}/fast/doc_0.png"),
+            &format!("{base}/slow/doc_180.png"),
+            "--format",
+            "jsonl",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(!first.is_empty(), "no first result");
+    // The second download is held by the server (for 60 s).
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("still waiting for the stalled download 20 s after SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let err = std::io::read_to_string(child.stderr.take().unwrap()).unwrap();
+    assert_eq!(status.code(), Some(130), "{err}");
+    assert!(err.contains("SIGINT: stopped taking inputs"), "{err}");
+    assert!(err.contains("Done: 1 processed, 0 failed"), "{err}");
+}

@@ -8,9 +8,10 @@
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use super::{failed, item_units, InputItem, Unit};
 use crate::stop::Stop;
@@ -45,12 +46,21 @@ impl StreamCounts {
     }
 }
 
+/// How often a wait for the next unit looks at the stop request.
+const STOP_POLL: Duration = Duration::from_millis(100);
+
+/// How long dropping a stream waits for its thread to end.
+const DROP_WAIT: Duration = Duration::from_secs(3);
+
 /// An iterator over the units of a list of items, made on a background
-/// thread. Dropping it cancels the downloads in progress (their partial
-/// files removed) and waits for the thread.
+/// thread. Once a stop is requested it ends within [`STOP_POLL`], even while
+/// a download is stalled. Dropping it cancels the downloads in progress
+/// (their partial files removed) and waits for the thread, at most
+/// [`DROP_WAIT`]: a download stalled longer is left to end with the process.
 pub(crate) struct UnitStream {
     units: Option<Receiver<Unit>>,
     cancel: Arc<AtomicBool>,
+    stop: Stop,
     worker: Option<JoinHandle<()>>,
     counts: Arc<StreamCounts>,
 }
@@ -71,7 +81,7 @@ impl UnitStream {
         let expander = Expander {
             tx,
             keep: Box::new(keep),
-            stop,
+            stop: stop.clone(),
             cancel: Arc::clone(&cancel),
             counts: Arc::clone(&counts),
         };
@@ -88,6 +98,7 @@ impl UnitStream {
         UnitStream {
             units: Some(rx),
             cancel,
+            stop,
             worker,
             counts,
         }
@@ -103,7 +114,19 @@ impl Iterator for UnitStream {
     type Item = Unit;
 
     fn next(&mut self) -> Option<Unit> {
-        self.units.as_ref()?.recv().ok()
+        let units = self.units.as_ref()?;
+        loop {
+            match units.recv_timeout(STOP_POLL) {
+                Ok(unit) => return Some(unit),
+                Err(RecvTimeoutError::Disconnected) => return None,
+                Err(RecvTimeoutError::Timeout) => {
+                    if self.stop.requested().is_some() {
+                        self.cancel.store(true, Ordering::SeqCst);
+                        return None;
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -113,7 +136,13 @@ impl Drop for UnitStream {
         // Closing the queue ends a thread waiting to hand over a unit.
         self.units = None;
         if let Some(worker) = self.worker.take() {
-            let _ = worker.join();
+            let start = Instant::now();
+            while !worker.is_finished() && start.elapsed() < DROP_WAIT {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if worker.is_finished() {
+                let _ = worker.join();
+            }
         }
     }
 }
