@@ -12,7 +12,9 @@
 //!
 //! `PADDLEX_RS_FUZZ_CASES=<n>` sets the mutants per seed (default 40: the
 //! whole file takes well under a minute in a debug build);
-//! `PADDLEX_RS_FUZZ_SEED=<n>` changes the generator's seed.
+//! `PADDLEX_RS_FUZZ_SEED=<n>` changes the generator's seed;
+//! `PADDLEX_RS_FUZZ_DUMP=<dir>` writes each case to `<dir>/<target>-current`
+//! before running it (the bytes of a case that aborted).
 
 mod common;
 
@@ -219,6 +221,10 @@ fn fuzz(target: &str, seeds: &[Seed], check: impl Fn(&[u8]) -> bool) {
                 "case {target} seed {i} mutant {case} ({} bytes)",
                 mutant.len()
             );
+            if let Some(dir) = std::env::var_os("PADDLEX_RS_FUZZ_DUMP") {
+                // An abort cannot be caught: the bytes are written first.
+                let _ = std::fs::write(Path::new(&dir).join(format!("{target}-current")), &mutant);
+            }
             let outcome = catch_unwind(AssertUnwindSafe(|| check(&mutant)));
             if outcome.is_err() {
                 let dump = std::env::temp_dir().join(format!("paddlex-fuzz-{target}-{i}-{case}"));
@@ -684,7 +690,7 @@ fn in_child(target: &str) {
     match status {
         None => panic!("{target}: still running after {CHILD_TIME:?}, at {last_case}"),
         Some(s) if !s.success() => panic!(
-            "{target}: the child failed ({s}) at {last_case}:\n{}",
+            "{target}: the child failed ({s}) at {last_case} (PADDLEX_RS_FUZZ_DUMP=<dir> keeps its bytes):\n{}",
             tail.into_iter().rev().collect::<Vec<_>>().join("\n")
         ),
         Some(_) => {

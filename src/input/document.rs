@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use hayro::hayro_interpret::InterpreterSettings;
+use hayro::hayro_syntax::object::Object;
 use hayro::hayro_syntax::Pdf;
 use hayro::vello_cpu::color::palette::css::WHITE;
 use hayro::{PixmapSettings, RenderCache, RenderSettings};
@@ -40,12 +41,14 @@ impl PdfDocument {
         Self::from_bytes(bytes)
     }
 
-    /// Parses PDF bytes; one with no pages is an error.
+    /// Parses PDF bytes; one with no pages, or holding an image over the
+    /// limits ([`check_embedded_images`]), is an error.
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Arc<Self>, String> {
         let pdf = Pdf::new(bytes).map_err(|e| format!("cannot read the PDF ({e:?})"))?;
         if pdf.pages().is_empty() {
             return Err("the PDF has no pages".into());
         }
+        check_embedded_images(&pdf)?;
         Ok(Arc::new(PdfDocument { pdf }))
     }
 
@@ -114,6 +117,35 @@ impl PartialEq for PdfDocument {
 }
 
 impl Eq for PdfDocument {}
+
+/// The longest side accepted for an image inside a PDF (the longest a
+/// rendered page can have).
+const MAX_EMBEDDED_SIDE: f64 = 65_535.0;
+
+/// Refuses a PDF that holds an image (an image XObject or a soft mask, in
+/// any object, object streams included) whose declared size exceeds
+/// [`MAX_PIXELS`] or [`MAX_EMBEDDED_SIDE`]: the renderer decodes and
+/// scales each image at its declared size, so a few bytes declaring
+/// 99999999 x 10 pixels would cost gigabytes. Images inline in a content
+/// stream (`BI ... EI`) are not seen here.
+fn check_embedded_images(pdf: &Pdf) -> Result<(), String> {
+    for object in pdf.objects() {
+        let Object::Stream(stream) = object else {
+            continue;
+        };
+        let dict = stream.dict();
+        let (Some(w), Some(h)) = (dict.get::<f64>(b"Width"), dict.get::<f64>(b"Height")) else {
+            continue;
+        };
+        let within = w <= MAX_EMBEDDED_SIDE && h <= MAX_EMBEDDED_SIDE && w * h <= MAX_PAGE_PIXELS;
+        if !within {
+            return Err(format!(
+                "the PDF holds an image of {w}x{h} pixels, over the limit of {MAX_PIXELS} pixels and {MAX_EMBEDDED_SIDE} a side"
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// The scale for a `w` x `h` pt page: `requested`, lowered so that the
 /// rendered page stays within [`MAX_PAGE_PIXELS`] and each side within the
@@ -196,6 +228,59 @@ mod tests {
         let path = dir.path().join("x.pdf");
         std::fs::write(&path, b"%PDF-1.4 garbage").unwrap();
         assert!(PdfDocument::open(&path).is_err());
+    }
+
+    #[test]
+    fn an_embedded_image_over_the_limits_is_refused_before_rendering() {
+        let pdf = |width: &str, height: &str| {
+            let image = format!("<< /Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace /DeviceGray /BitsPerComponent 8 /Length 4 >>\nstream\n\0\0\0\0\nendstream");
+            one_page_pdf(&[
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 4 3] /Resources << /XObject << /Im0 4 0 R >> >> /Contents 5 0 R >>",
+                &image,
+                "<< /Length 26 >>\nstream\nq 4 0 0 3 0 0 cm /Im0 Do Q\nendstream",
+            ])
+        };
+        let doc = PdfDocument::from_bytes(pdf("2", "2")).unwrap();
+        assert_eq!(doc.render_page(0).unwrap().dimensions(), (8, 6));
+        // A 99999999 x 10 image in a few bytes: the renderer would plan a
+        // 800 MB resize for it.
+        let err = PdfDocument::from_bytes(pdf("99999999", "10")).unwrap_err();
+        assert!(
+            err.starts_with("the PDF holds an image of 99999999x10 pixels"),
+            "{err}"
+        );
+        let err = PdfDocument::from_bytes(pdf("20000", "20000")).unwrap_err();
+        assert!(err.contains("over the limit"), "{err}");
+    }
+
+    /// A PDF of one page: `objects` are objects 3, 4, ... (the page first).
+    fn one_page_pdf(objects: &[&str]) -> Vec<u8> {
+        let mut all = vec![
+            "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        ];
+        all.extend(objects.iter().map(|o| o.to_string()));
+        let mut out = b"%PDF-1.4\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, body) in all.iter().enumerate() {
+            offsets.push(out.len());
+            out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+        }
+        let xref = out.len();
+        out.extend_from_slice(
+            format!("xref\n0 {}\n0000000000 65535 f \n", all.len() + 1).as_bytes(),
+        );
+        for off in offsets {
+            out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+        }
+        out.extend_from_slice(
+            format!(
+                "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+                all.len() + 1
+            )
+            .as_bytes(),
+        );
+        out
     }
 
     #[test]
