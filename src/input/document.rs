@@ -185,15 +185,15 @@ fn page_pixels(w: f64, h: f64, scale: f32) -> (u64, u64) {
 
 /// The number of frames of a TIFF file (1 for a plain one).
 pub fn tiff_frame_count(path: &Path) -> Result<usize, String> {
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    tiff_frames::frame_count(&bytes).map_err(|e| e.to_string())
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    tiff_frames::frame_count(std::io::BufReader::new(file)).map_err(|e| e.to_string())
 }
 
 /// Decodes frame `index` of a TIFF file to RGB8, under the limits and the
 /// orientation rule of every other image.
 pub fn decode_tiff_frame(path: &Path, index: usize) -> Result<RgbImage, String> {
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    tiff_frames::decode_frame(&bytes, index).map_err(|e| e.to_string())
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    tiff_frames::decode_frame(std::io::BufReader::new(file), index).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! [`MAX_PIXELS`] before any pixel is read, the same allocation limit, the
 //! frame's own Orientation tag applied, and OpenCV's conversion to RGB8.
 
-use std::io::Cursor;
+use std::io::{Read, Seek, SeekFrom};
 
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageBuffer};
@@ -13,20 +13,24 @@ use tiff::ColorType;
 
 use super::{to_rgb8_like_opencv, DecodeError, MAX_ALLOC_BYTES, MAX_PIXELS};
 
-/// A TIFF decoder over `bytes` with the allocation limit of other images.
-fn open(bytes: &[u8]) -> Result<Decoder<Cursor<&[u8]>>, DecodeError> {
-    if bytes.is_empty() {
+/// A TIFF decoder over `reader` with the allocation limit of other images.
+fn open<R: Read + Seek>(mut reader: R) -> Result<Decoder<R>, DecodeError> {
+    let len = reader
+        .seek(SeekFrom::End(0))
+        .and_then(|len| reader.rewind().map(|()| len))
+        .map_err(|e| DecodeError::Io(e.to_string()))?;
+    if len == 0 {
         return Err(DecodeError::Empty);
     }
     let mut limits = Limits::default();
     limits.decoding_buffer_size = usize::try_from(MAX_ALLOC_BYTES).unwrap_or(usize::MAX);
-    let decoder = Decoder::new(Cursor::new(bytes)).map_err(corrupt)?;
+    let decoder = Decoder::new(reader).map_err(corrupt)?;
     Ok(decoder.with_limits(limits))
 }
 
 /// The number of frames (1 for a plain TIFF).
-pub(crate) fn frame_count(bytes: &[u8]) -> Result<usize, DecodeError> {
-    let mut decoder = open(bytes)?;
+pub(crate) fn frame_count(reader: impl Read + Seek) -> Result<usize, DecodeError> {
+    let mut decoder = open(reader)?;
     let mut count = 1;
     while decoder.more_images() {
         decoder.next_image().map_err(corrupt)?;
@@ -36,8 +40,11 @@ pub(crate) fn frame_count(bytes: &[u8]) -> Result<usize, DecodeError> {
 }
 
 /// Decodes frame `index` to RGB8.
-pub(crate) fn decode_frame(bytes: &[u8], index: usize) -> Result<image::RgbImage, DecodeError> {
-    let mut decoder = open(bytes)?;
+pub(crate) fn decode_frame(
+    reader: impl Read + Seek,
+    index: usize,
+) -> Result<image::RgbImage, DecodeError> {
+    let mut decoder = open(reader)?;
     if index > 0 {
         decoder.seek_to_image(index).map_err(corrupt)?;
     }
@@ -116,6 +123,7 @@ fn corrupt(err: tiff::TiffError) -> DecodeError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Cursor;
     use tiff::encoder::{colortype, TiffEncoder};
 
     /// A TIFF with one frame per `(width, height, rgb)`.
@@ -154,12 +162,12 @@ mod tests {
     #[test]
     fn frames_follow_the_orientation_tag() {
         let bytes = with_orientation(6);
-        assert_eq!(frame_count(&bytes).unwrap(), 2);
-        let frame = decode_frame(&bytes, 1).unwrap();
+        assert_eq!(frame_count(Cursor::new(&bytes)).unwrap(), 2);
+        let frame = decode_frame(Cursor::new(&bytes), 1).unwrap();
         // Rotated 90° clockwise: 3x2 becomes 2x3, the red pixel top-right.
         assert_eq!(frame.dimensions(), (2, 3));
         assert_eq!(frame.get_pixel(1, 0).0, [255, 0, 0]);
-        let plain = decode_frame(&with_orientation(1), 1).unwrap();
+        let plain = decode_frame(Cursor::new(&with_orientation(1)), 1).unwrap();
         assert_eq!(plain.dimensions(), (3, 2));
         assert_eq!(plain.get_pixel(0, 0).0, [255, 0, 0]);
     }
@@ -167,19 +175,25 @@ mod tests {
     #[test]
     fn a_frame_over_the_pixel_cap_is_refused_before_decoding() {
         let mut bytes = tiff_of(&[(1, 1, [1, 2, 3]), (4, 4, [9, 9, 9])]);
-        assert_eq!(decode_frame(&bytes, 1).unwrap().dimensions(), (4, 4));
+        assert_eq!(
+            decode_frame(Cursor::new(&bytes), 1).unwrap().dimensions(),
+            (4, 4)
+        );
         // Declare the second frame 20000 x 20000: its ImageWidth and
         // ImageLength entries (SHORT or LONG, little-endian) are rewritten.
         patch_dimensions(&mut bytes, 1, 20_000, 20_000);
         assert!(matches!(
-            decode_frame(&bytes, 1),
+            decode_frame(Cursor::new(&bytes), 1),
             Err(DecodeError::TooLarge {
                 width: 20_000,
                 height: 20_000
             })
         ));
         assert_eq!(
-            decode_frame(&bytes, 0).unwrap().get_pixel(0, 0).0,
+            decode_frame(Cursor::new(&bytes), 0)
+                .unwrap()
+                .get_pixel(0, 0)
+                .0,
             [1, 2, 3]
         );
     }
@@ -188,11 +202,14 @@ mod tests {
     fn broken_frames_are_errors() {
         let bytes = tiff_of(&[(2, 2, [1, 2, 3]), (2, 2, [4, 5, 6])]);
         assert!(matches!(
-            decode_frame(&bytes, 5),
+            decode_frame(Cursor::new(&bytes), 5),
             Err(DecodeError::Corrupt(_))
         ));
-        assert!(matches!(frame_count(&[]), Err(DecodeError::Empty)));
-        assert!(decode_frame(&bytes[..bytes.len() / 2], 1).is_err());
+        assert!(matches!(
+            frame_count(Cursor::new(Vec::<u8>::new())),
+            Err(DecodeError::Empty)
+        ));
+        assert!(decode_frame(Cursor::new(&bytes[..bytes.len() / 2]), 1).is_err());
     }
 
     /// Rewrites ImageWidth/ImageLength of IFD number `ifd` (little-endian file).
