@@ -104,3 +104,92 @@ fn a_long_thin_png_with_a_no_crop_model_is_one_error_line() {
         lines[1]
     );
 }
+
+/// A TIFF of three frames: 1x1, then 3x2 with Orientation `orientation`
+/// (red top-left), then 4x4 declared `big` x `big` when `big` is given.
+fn three_frames(orientation: u16, big: Option<u32>) -> Vec<u8> {
+    use tiff::encoder::{colortype, TiffEncoder};
+    let mut out = std::io::Cursor::new(Vec::new());
+    {
+        let mut enc = TiffEncoder::new(&mut out).unwrap();
+        enc.write_image::<colortype::RGB8>(1, 1, &[0, 0, 0])
+            .unwrap();
+        let mut img = enc.new_image::<colortype::RGB8>(3, 2).unwrap();
+        img.encoder()
+            .write_tag(tiff::tags::Tag::Orientation, orientation)
+            .unwrap();
+        let mut data = vec![255u8; 3 * 2 * 3];
+        data[1] = 0;
+        data[2] = 0;
+        img.write_data(&data).unwrap();
+        enc.write_image::<colortype::RGB8>(4, 4, &[9; 48]).unwrap();
+    }
+    let mut bytes = out.into_inner();
+    if let Some(side) = big {
+        set_dimensions(&mut bytes, 2, side, side);
+    }
+    bytes
+}
+
+/// Rewrites ImageWidth and ImageLength of IFD number `ifd` (little-endian).
+fn set_dimensions(bytes: &mut [u8], ifd: usize, width: u32, height: u32) {
+    let u16_at = |b: &[u8], p: usize| u16::from_le_bytes([b[p], b[p + 1]]);
+    let u32_at = |b: &[u8], p: usize| u32::from_le_bytes([b[p], b[p + 1], b[p + 2], b[p + 3]]);
+    let mut offset = u32_at(bytes, 4) as usize;
+    for _ in 0..ifd {
+        let n = u16_at(bytes, offset) as usize;
+        offset = u32_at(bytes, offset + 2 + n * 12) as usize;
+    }
+    let n = u16_at(bytes, offset) as usize;
+    for i in 0..n {
+        let entry = offset + 2 + i * 12;
+        let value = match u16_at(bytes, entry) {
+            256 => width,
+            257 => height,
+            _ => continue,
+        };
+        bytes[entry + 2..entry + 4].copy_from_slice(&4u16.to_le_bytes());
+        bytes[entry + 4..entry + 8].copy_from_slice(&1u32.to_le_bytes());
+        bytes[entry + 8..entry + 12].copy_from_slice(&value.to_le_bytes());
+    }
+}
+
+#[test]
+fn tiff_frames_follow_the_orientation_and_pixel_cap_of_other_images() {
+    use paddlex::input::document::{decode_tiff_frame, tiff_frame_count};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("frames.tiff");
+    std::fs::write(&path, three_frames(6, Some(20_000))).unwrap();
+    assert_eq!(tiff_frame_count(&path).unwrap(), 3);
+    // Orientation 6 (rotate 90° clockwise): 3x2 shown as 2x3, red top-right,
+    // as a single-frame TIFF or a JPEG with that EXIF orientation.
+    let rotated = decode_tiff_frame(&path, 1).unwrap();
+    assert_eq!(rotated.dimensions(), (2, 3));
+    assert_eq!(rotated.get_pixel(1, 0).0, [255, 0, 0]);
+    // A frame declaring 20000 x 20000 gets the error of any other image.
+    assert_eq!(
+        decode_tiff_frame(&path, 2).unwrap_err(),
+        "image of 20000x20000 pixels exceeds the limit of 178956970 pixels"
+    );
+    // The same orientation rule as a single-frame TIFF read by the image decoder.
+    let single = {
+        use tiff::encoder::{colortype, TiffEncoder};
+        let mut out = std::io::Cursor::new(Vec::new());
+        {
+            let mut enc = TiffEncoder::new(&mut out).unwrap();
+            let mut img = enc.new_image::<colortype::RGB8>(3, 2).unwrap();
+            img.encoder()
+                .write_tag(tiff::tags::Tag::Orientation, 6u16)
+                .unwrap();
+            let mut data = vec![255u8; 18];
+            data[1] = 0;
+            data[2] = 0;
+            img.write_data(&data).unwrap();
+        }
+        out.into_inner()
+    };
+    assert_eq!(
+        paddlex::image::decode::decode_bytes(&single).unwrap(),
+        rotated
+    );
+}
