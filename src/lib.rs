@@ -18,6 +18,7 @@ pub mod output;
 pub mod pipeline;
 pub mod postprocess;
 pub mod provision;
+pub(crate) mod quiet_panic;
 pub mod report;
 pub mod result;
 pub mod runtime;

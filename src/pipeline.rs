@@ -6,9 +6,7 @@
 //! order, a failure included, so one bad file never stops the others.
 
 use image::RgbImage;
-use std::any::Any;
 use std::ops::ControlFlow;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -23,6 +21,7 @@ use crate::input::{self, Unit};
 use crate::log;
 use crate::model::ModelDir;
 use crate::postprocess::top_k;
+use crate::quiet_panic::catch_quietly;
 use crate::result::Classification;
 use crate::runtime::plan::{fallback_allowed, PlanError};
 use crate::runtime::session::cpu_threads;
@@ -523,27 +522,13 @@ fn prepare(
 ) -> Prepared {
     // Nothing shared is left half-updated by a panic here: the unit is read
     // only, and the image and tensor being built are dropped with it.
-    catch_unwind(AssertUnwindSafe(|| prepare_unit(pre, unit, keep, reduce)))
-        .unwrap_or_else(|panic| {
-            Err(format!(
-                "internal error while decoding: {}",
-                panic_message(&*panic)
-            ))
-        })
+    catch_quietly(|| prepare_unit(pre, unit, keep, reduce))
+        .unwrap_or_else(|panic| Err(format!("internal error while decoding: {panic}")))
         .map_err(|reason| Failed {
             input_path: unit.input_path.clone(),
             page_index: unit.page_index,
             reason,
         })
-}
-
-/// The text of a panic's payload (`panic!` with a literal or a format).
-fn panic_message(payload: &(dyn Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("a panic")
 }
 
 /// A kept visual is always full size: after a reduced decode the file is

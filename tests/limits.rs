@@ -193,3 +193,30 @@ fn tiff_frames_follow_the_orientation_and_pixel_cap_of_other_images() {
         rotated
     );
 }
+
+#[test]
+fn a_pdf_that_makes_the_renderer_panic_is_one_error_line() {
+    // Found by tests/fuzz.rs: the renderer unwraps a None on this page.
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 1, "1");
+    let pdf = dir.path().join("broken.pdf");
+    std::fs::copy(data_dir().join("fuzz/renderer_panic.pdf"), &pdf).unwrap();
+    let out = paddlex()
+        .current_dir(dir.path())
+        .args([
+            "--pipeline",
+            yaml.to_str().unwrap(),
+            "--input",
+            "broken.pdf",
+        ])
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("Error: broken.pdf") && l.contains("the renderer failed")),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "the panic is not printed: {err}");
+}

@@ -13,6 +13,7 @@ use hayro::{PixmapSettings, RenderCache, RenderSettings};
 use image::RgbImage;
 
 use crate::image::decode::{tiff_frames, MAX_PIXELS};
+use crate::quiet_panic::catch_quietly;
 
 /// PaddleX's default PDF render scale (72 dpi points × 2).
 pub const DEFAULT_PDF_SCALE: f32 = 2.0;
@@ -43,13 +44,17 @@ impl PdfDocument {
 
     /// Parses PDF bytes; one with no pages, or holding an image over the
     /// limits ([`check_embedded_images`]), is an error.
+    /// A panic in the parser becomes the error.
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Arc<Self>, String> {
-        let pdf = Pdf::new(bytes).map_err(|e| format!("cannot read the PDF ({e:?})"))?;
-        if pdf.pages().is_empty() {
-            return Err("the PDF has no pages".into());
-        }
-        check_embedded_images(&pdf)?;
-        Ok(Arc::new(PdfDocument { pdf }))
+        catch_quietly(|| {
+            let pdf = Pdf::new(bytes).map_err(|e| format!("cannot read the PDF ({e:?})"))?;
+            if pdf.pages().is_empty() {
+                return Err("the PDF has no pages".into());
+            }
+            check_embedded_images(&pdf)?;
+            Ok(Arc::new(PdfDocument { pdf }))
+        })
+        .unwrap_or_else(|panic| Err(format!("cannot read the PDF (the parser failed: {panic})")))
     }
 
     /// The number of pages.
@@ -67,7 +72,16 @@ impl PdfDocument {
 
     /// Renders page `index` on white at [`pdf_scale`], or smaller when the
     /// page would exceed the pixel cap ([`render_scale`]).
+    /// A panic in the renderer becomes the error.
     pub fn render_page(&self, index: usize) -> Result<RgbImage, String> {
+        catch_quietly(|| self.render_page_inner(index)).unwrap_or_else(|panic| {
+            Err(format!(
+                "cannot render the page (the renderer failed: {panic})"
+            ))
+        })
+    }
+
+    fn render_page_inner(&self, index: usize) -> Result<RgbImage, String> {
         let pages = self.pdf.pages();
         let page = pages
             .get(index)

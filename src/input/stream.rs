@@ -5,8 +5,6 @@
 //! bounded number of units wait, so memory stays flat however many inputs
 //! there are. Units come out in input order.
 
-use std::any::Any;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
@@ -14,6 +12,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::{failed, item_units, InputItem, Unit};
+use crate::quiet_panic::{catch_quietly, payload_text};
 use crate::stop::Stop;
 
 /// Items expanded (URLs downloaded) at the same time.
@@ -181,9 +180,9 @@ impl Expander {
                         .map(|item| scope.spawn(move || guarded(item, cancel)))
                         .collect();
                     handles.into_iter().zip(window).all(|(handle, item)| {
-                        let units = handle
-                            .join()
-                            .unwrap_or_else(|panic| vec![internal_error(item, &*panic)]);
+                        let units = handle.join().unwrap_or_else(|panic| {
+                            vec![internal_error(item, payload_text(&*panic))]
+                        });
                         self.hand_out(units)
                     })
                 })
@@ -213,16 +212,11 @@ impl Expander {
 /// [`item_units`] with a panic (a parser bug that a hostile file finds)
 /// turned into that item's error.
 fn guarded(item: &InputItem, cancel: &AtomicBool) -> Vec<Unit> {
-    catch_unwind(AssertUnwindSafe(|| item_units(item, cancel)))
-        .unwrap_or_else(|panic| vec![internal_error(item, &*panic)])
+    catch_quietly(|| item_units(item, cancel))
+        .unwrap_or_else(|panic| vec![internal_error(item, &panic)])
 }
 
-fn internal_error(item: &InputItem, panic: &(dyn Any + Send)) -> Unit {
-    let message = panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("a panic");
+fn internal_error(item: &InputItem, message: &str) -> Unit {
     failed(
         item.display(),
         format!("internal error while reading: {message}"),
