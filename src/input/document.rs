@@ -6,7 +6,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use hayro::hayro_interpret::InterpreterSettings;
-use hayro::hayro_syntax::object::Object;
+use hayro::hayro_syntax::content::ops::TypedInstruction;
+use hayro::hayro_syntax::object::{Dict, Object};
+use hayro::hayro_syntax::page::Page;
 use hayro::hayro_syntax::Pdf;
 use hayro::vello_cpu::color::palette::css::WHITE;
 use hayro::{PixmapSettings, RenderCache, RenderSettings};
@@ -86,6 +88,7 @@ impl PdfDocument {
         let page = pages
             .get(index)
             .ok_or_else(|| format!("the PDF has no page {index}"))?;
+        check_inline_images(page)?;
         let (w, h) = page.render_dimensions();
         let scale = render_scale(w, h, pdf_scale())
             .ok_or_else(|| format!("the page ({w} x {h} pt) cannot be rendered"))?;
@@ -141,24 +144,44 @@ const MAX_EMBEDDED_SIDE: f64 = 65_535.0;
 /// [`MAX_PIXELS`] or [`MAX_EMBEDDED_SIDE`]: the renderer decodes and
 /// scales each image at its declared size, so a few bytes declaring
 /// 99999999 x 10 pixels would cost gigabytes. Images inline in a content
-/// stream (`BI ... EI`) are not seen here.
+/// stream (`BI ... EI`) are checked page by page ([`check_inline_images`]).
 fn check_embedded_images(pdf: &Pdf) -> Result<(), String> {
     for object in pdf.objects() {
-        let Object::Stream(stream) = object else {
-            continue;
-        };
-        let dict = stream.dict();
-        let (Some(w), Some(h)) = (dict.get::<f64>(b"Width"), dict.get::<f64>(b"Height")) else {
-            continue;
-        };
-        let within = w <= MAX_EMBEDDED_SIDE && h <= MAX_EMBEDDED_SIDE && w * h <= MAX_PAGE_PIXELS;
-        if !within {
-            return Err(format!(
-                "the PDF holds an image of {w}x{h} pixels, over the limit of {MAX_PIXELS} pixels and {MAX_EMBEDDED_SIDE} a side"
-            ));
+        if let Object::Stream(stream) = object {
+            check_image_dict(stream.dict())?;
         }
     }
     Ok(())
+}
+
+/// Refuses a page whose content stream has an inline image (`BI ... EI`)
+/// whose declared size is over the limits of [`check_embedded_images`].
+/// (Inline images inside form XObjects are not looked at.)
+fn check_inline_images(page: &Page<'_>) -> Result<(), String> {
+    let mut ops = page.typed_operations();
+    while let Some(op) = ops.next() {
+        if let TypedInstruction::InlineImage(image) = op {
+            check_image_dict(image.0.dict())?;
+        }
+    }
+    Ok(())
+}
+
+/// An image's declared size (`Width`/`Height`, or `W`/`H` inline) within
+/// [`MAX_PIXELS`] and [`MAX_EMBEDDED_SIDE`]; a dict without both is not an image.
+fn check_image_dict(dict: &Dict<'_>) -> Result<(), String> {
+    let side = |long: &[u8], short: &[u8]| dict.get::<f64>(long).or_else(|| dict.get::<f64>(short));
+    let (Some(w), Some(h)) = (side(b"Width", b"W"), side(b"Height", b"H")) else {
+        return Ok(());
+    };
+    let within = w <= MAX_EMBEDDED_SIDE && h <= MAX_EMBEDDED_SIDE && w * h <= MAX_PAGE_PIXELS;
+    if within {
+        Ok(())
+    } else {
+        Err(format!(
+            "the PDF holds an image of {w}x{h} pixels, over the limit of {MAX_PIXELS} pixels and {MAX_EMBEDDED_SIDE} a side"
+        ))
+    }
 }
 
 /// The scale for a `w` x `h` pt page: `requested`, lowered so that the
@@ -265,6 +288,25 @@ mod tests {
         );
         let err = PdfDocument::from_bytes(pdf("20000", "20000")).unwrap_err();
         assert!(err.contains("over the limit"), "{err}");
+        // The same for an image inline in the page's content.
+        let inline = |w: &str| {
+            let content = format!("q 4 0 0 3 0 0 cm BI /W {w} /H 1 /CS /G /BPC 8 ID \0\0 EI Q");
+            one_page_pdf(&[
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 4 3] /Contents 4 0 R >>",
+                &format!(
+                    "<< /Length {} >>\nstream\n{content}\nendstream",
+                    content.len()
+                ),
+            ])
+        };
+        let doc = PdfDocument::from_bytes(inline("2")).unwrap();
+        assert_eq!(doc.render_page(0).unwrap().dimensions(), (8, 6));
+        let doc = PdfDocument::from_bytes(inline("99999999")).unwrap();
+        let err = doc.render_page(0).unwrap_err();
+        assert!(
+            err.starts_with("the PDF holds an image of 99999999x1 pixels"),
+            "{err}"
+        );
     }
 
     /// A PDF of one page: `objects` are objects 3, 4, ... (the page first).
