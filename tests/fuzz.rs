@@ -425,11 +425,59 @@ fn pdf_seeds() -> Vec<Seed> {
             "[0 0 12 12]",
             "q 0.5 0 0 0.5 3 3 cm 0 1 0 rg 0 0 12 12 re f Q",
         ),
+        (
+            "[0 0 6 4]",
+            "q 6 0 0 4 0 0 cm BI /W 2 /H 2 /CS /RGB /BPC 8 /F /AHx ID ff000000ff000000ffffffff> EI Q",
+        ),
     ]);
     vec![
         Seed::plain(std::fs::read(images).expect("pdf")),
         Seed::plain(drawn),
+        Seed::plain(jpeg_in_pdf()),
     ]
+}
+
+/// A one-page PDF drawing a JPEG (DCTDecode) image XObject.
+fn jpeg_in_pdf() -> Vec<u8> {
+    let jpeg = encode(&DynamicImage::ImageRgb8(gradient(9, 5)), ImageFormat::Jpeg);
+    let mut image = format!(
+        "<< /Type /XObject /Subtype /Image /Width 9 /Height 5 /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /DCTDecode /Length {} >>\nstream\n",
+        jpeg.len()
+    )
+    .into_bytes();
+    image.extend_from_slice(&jpeg);
+    image.extend_from_slice(b"\nendstream");
+    let draw = "q 9 0 0 5 0 0 cm /Im0 Do Q";
+    let objects: Vec<Vec<u8>> = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 9 5] /Resources << /XObject << /Im0 4 0 R >> >> /Contents 5 0 R >>".to_vec(),
+        image,
+        format!("<< /Length {} >>\nstream\n{draw}\nendstream", draw.len()).into_bytes(),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for off in offsets {
+        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
 }
 
 /// A PDF with one page per `(MediaBox, content stream)`.
