@@ -10,7 +10,7 @@
 //! allocation beyond the limits (an abort) or a stack overflow fails the
 //! test and names the case, as does a child that runs too long.
 //!
-//! `PADDLEX_RS_FUZZ_CASES=<n>` sets the mutants per seed (default 40: the
+//! `PADDLEX_RS_FUZZ_CASES=<n>` sets the mutants per seed (default 150: the
 //! whole file takes well under a minute in a debug build);
 //! `PADDLEX_RS_FUZZ_SEED=<n>` changes the generator's seed;
 //! `PADDLEX_RS_FUZZ_DUMP=<dir>` writes each case to `<dir>/<target>-current`
@@ -44,7 +44,7 @@ fn cases() -> usize {
     std::env::var("PADDLEX_RS_FUZZ_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(40)
+        .unwrap_or(150)
 }
 
 fn base_seed() -> u64 {
