@@ -657,11 +657,23 @@ fn check_hpi_literal(bytes: &[u8]) -> bool {
     parsed && resolved
 }
 
-fn check_legacy_pth(bytes: &[u8]) -> bool {
-    // The object pickle on its own (after the three header pickles), then
-    // the whole file.
-    let _ = paddlex::model::convert::pickle::read_pickle(bytes, 0);
-    paddlex::model::convert::load_legacy_state_dict(bytes).is_ok()
+/// Reads the bytes as one pickle, then as a legacy PyTorch file; true when
+/// either reads.
+fn check_pickle(bytes: &[u8]) -> bool {
+    let pickle = paddlex::model::convert::pickle::read_pickle(bytes, 0).is_ok();
+    let legacy = paddlex::model::convert::load_legacy_state_dict(bytes).is_ok();
+    pickle || legacy
+}
+
+/// A pickle of `x = 1`, then six times `x = (x, x)` through the memo, every
+/// `x` kept: repeated chunks of it test the memo's copy budget.
+fn doubling_pickle() -> Vec<u8> {
+    let mut p = vec![0x80, 2, b'(', b'K', 1, b'q', 0];
+    for _ in 0..6 {
+        p.extend([b'h', 0, b'h', 0, 0x86, b'q', 0]);
+    }
+    p.extend([b't', b'.']);
+    p
 }
 
 fn legacy_pth() -> Vec<u8> {
@@ -706,7 +718,11 @@ fn run_target(target: &str) {
             let seeds: Vec<Seed> = HPI_LITERALS.iter().map(|s| text(s)).collect();
             fuzz(target, &seeds, check_hpi_literal);
         }
-        "pickle" => fuzz(target, &[Seed::plain(legacy_pth())], check_legacy_pth),
+        "pickle" => fuzz(
+            target,
+            &[Seed::plain(legacy_pth()), Seed::plain(doubling_pickle())],
+            check_pickle,
+        ),
         other => panic!("unknown fuzz target {other}"),
     }
 }
