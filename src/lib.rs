@@ -23,6 +23,7 @@ pub mod pipeline;
 pub mod postprocess;
 pub mod provision;
 pub mod pyfmt;
+pub(crate) mod quiet_panic;
 pub mod report;
 pub mod result;
 pub mod runtime;

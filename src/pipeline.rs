@@ -6,9 +6,7 @@
 //! order, a failure included, so one bad file never stops the others.
 
 use image::RgbImage;
-use std::any::Any;
 use std::ops::ControlFlow;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -22,6 +20,7 @@ use crate::image::preprocess::{PreprocessError, Preprocessor};
 use crate::input::{self, Unit};
 use crate::model::ModelDir;
 use crate::postprocess::{classify, model_labels};
+use crate::quiet_panic::catch_quietly;
 use crate::result::Classification;
 use crate::runtime::batch::{self, BatchRunner, Layout};
 use crate::runtime::load::{load_sessions, LoadError};
@@ -152,7 +151,8 @@ impl Pipeline {
         Ok(&self.engine.sessions()?.plan)
     }
 
-    /// Classifies `units` with top-`k`, calling `on_ready` with the plan once
+    /// Classifies `units` (taken from the iterator as the run goes, so they
+    /// may be made on the fly: see [`crate::input::stream`]) with top-`k`, calling `on_ready` with the plan once
     /// the sessions are loaded, then `sink` with each batch's outcomes, in
     /// order. The decoded images are kept for the caller (for the
     /// visualisation), as `keep` turns them, only when `keep` is given.
@@ -171,7 +171,7 @@ impl Pipeline {
     /// is prepared or dealt; the batches being inferred still reach `sink`.
     pub fn run(
         &mut self,
-        units: &[Unit],
+        units: impl IntoIterator<Item = Unit, IntoIter: Send>,
         k: usize,
         keep: Option<KeepVisual<'_>>,
         stop: &Stop,
@@ -185,7 +185,6 @@ impl Pipeline {
             Layout::planar(pre.chw),
             pre.fixed_size().is_some(),
         );
-        let batches = units.len().div_ceil(batch_size);
         // Without saving, a prepared image is only its tensor (0.6 MB at
         // 224x224), so decoding may run well ahead: that keeps the cores busy
         // while the runtime and the model load (about 80 ms). Images kept
@@ -203,19 +202,22 @@ impl Pipeline {
         let halted = AtomicBool::new(false);
         let halted = &halted;
         std::thread::scope(|scope| {
-            let (prepared_tx, prepared_rx) = mpsc::sync_channel::<Vec<Prepared<'_>>>(depth);
-            scope.spawn(move || {
-                for chunk in units.chunks(batch_size) {
-                    if halted.load(Ordering::SeqCst) || stop.requested().is_some() {
-                        break;
-                    }
-                    let batch: Vec<Prepared<'_>> = chunk
-                        .par_iter()
-                        .map(|unit| prepare(pre, unit, keep, reduce))
-                        .collect();
-                    if prepared_tx.send(batch).is_err() {
-                        break;
-                    }
+            let (prepared_tx, prepared_rx) = mpsc::sync_channel::<Vec<Prepared>>(depth);
+            let mut units = units.into_iter();
+            scope.spawn(move || loop {
+                if halted.load(Ordering::SeqCst) || stop.requested().is_some() {
+                    break;
+                }
+                let chunk: Vec<Unit> = units.by_ref().take(batch_size).collect();
+                if chunk.is_empty() {
+                    break;
+                }
+                let batch: Vec<Prepared> = chunk
+                    .par_iter()
+                    .map(|unit| prepare(pre, unit, keep, reduce))
+                    .collect();
+                if prepared_tx.send(batch).is_err() {
+                    break;
                 }
             });
             // On an error `prepared_rx` is dropped here, which stops the preparing thread.
@@ -225,7 +227,7 @@ impl Pipeline {
             let (mut worker_txs, mut outcome_rxs) = (Vec::new(), Vec::new());
             for classifier in &mut sessions.classifiers {
                 // The dealer holds the next batch: no queue needed here.
-                let (batch_tx, batch_rx) = mpsc::sync_channel::<Vec<Prepared<'_>>>(0);
+                let (batch_tx, batch_rx) = mpsc::sync_channel::<Vec<Prepared>>(0);
                 let (outcome_tx, outcome_rx) = mpsc::sync_channel::<Vec<Outcome>>(QUEUE_BATCHES);
                 worker_txs.push(batch_tx);
                 outcome_rxs.push(outcome_rx);
@@ -250,7 +252,8 @@ impl Pipeline {
                     }
                 }
             });
-            for i in 0..batches {
+            // The worker due next ends its queue after the last batch.
+            for i in 0.. {
                 let Ok(outcomes) = outcome_rxs[i % outcome_rxs.len()].recv() else {
                     break;
                 };
@@ -309,8 +312,15 @@ const QUEUE_BATCHES: usize = 1;
 /// Images decoded ahead of inference when they are not kept for saving.
 const AHEAD_IMAGES: usize = 24;
 
-/// One unit after decoding and preprocessing (or the reason it failed).
-type Prepared<'u> = Result<Ready, (&'u Unit, String)>;
+/// One unit after decoding and preprocessing (or why it failed).
+type Prepared = Result<Ready, Failed>;
+
+/// A unit that could not be prepared.
+struct Failed {
+    input_path: String,
+    page_index: Option<usize>,
+    reason: String,
+}
 
 /// A decoded and preprocessed unit waiting for inference.
 struct Ready {
@@ -326,7 +336,7 @@ fn infer_batch(
     classifier: &mut Classifier,
     runner: &mut BatchRunner,
     labels: Option<&[String]>,
-    batch: Vec<Prepared<'_>>,
+    batch: Vec<Prepared>,
     k: usize,
 ) -> Vec<Outcome> {
     let images: Vec<batch::Image<'_>> = batch
@@ -363,10 +373,10 @@ fn infer_batch(
                     page_index,
                 }
             }
-            Err((unit, reason)) => Outcome {
-                input_path: unit.input_path.clone(),
-                page_index: unit.page_index,
-                result: Err(reason),
+            Err(failed) => Outcome {
+                input_path: failed.input_path,
+                page_index: failed.page_index,
+                result: Err(failed.reason),
             },
         })
         .collect()
@@ -376,48 +386,38 @@ fn infer_batch(
 /// to `reduce` when given (`--fast_decode`). A panic in the decoders or in
 /// preprocessing (a bug, or a hostile file that finds one) becomes this
 /// unit's error: the other inputs go on.
-fn prepare<'u>(
+fn prepare(
     pre: &Preprocessor,
-    unit: &'u Unit,
+    unit: &Unit,
     keep: Option<KeepVisual<'_>>,
     reduce: Option<MinSize>,
-) -> Prepared<'u> {
+) -> Prepared {
     // Nothing shared is left half-updated by a panic here: the unit is read
     // only, and the image and tensor being built are dropped with it.
-    catch_unwind(AssertUnwindSafe(|| prepare_unit(pre, unit, keep, reduce))).unwrap_or_else(
-        |panic| {
-            Err((
-                unit,
-                format!("internal error while decoding: {}", panic_message(&*panic)),
-            ))
-        },
-    )
-}
-
-/// The text of a panic's payload (`panic!` with a literal or a format).
-fn panic_message(payload: &(dyn Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("a panic")
+    catch_quietly(|| prepare_unit(pre, unit, keep, reduce))
+        .unwrap_or_else(|panic| Err(format!("internal error while decoding: {panic}")))
+        .map_err(|reason| Failed {
+            input_path: unit.input_path.clone(),
+            page_index: unit.page_index,
+            reason,
+        })
 }
 
 /// A kept visual is always full size: after a reduced decode the file is
 /// decoded a second time, at full size, for it. Decoding full size once and
 /// using it for both would make the scores depend on `--save_path`.
-fn prepare_unit<'u>(
+fn prepare_unit(
     pre: &Preprocessor,
-    unit: &'u Unit,
+    unit: &Unit,
     keep: Option<KeepVisual<'_>>,
     reduce: Option<MinSize>,
-) -> Prepared<'u> {
-    let (image, scale) = input::load_reduced(unit, reduce).map_err(|e| (unit, e))?;
-    let (size, tensor) = pre.run(&image).map_err(|e| (unit, e.to_string()))?;
+) -> Result<Ready, String> {
+    let (image, scale) = input::load_reduced(unit, reduce)?;
+    let (size, tensor) = pre.run(&image).map_err(|e| e.to_string())?;
     let visual = match keep {
         Some(keep) if scale.is_reduced() => {
             decode::recycle(image);
-            let full = input::load(unit).map_err(|e| (unit, e))?;
+            let full = input::load(unit)?;
             Some(keep(unit, full))
         }
         Some(keep) => Some(keep(unit, image)),
@@ -503,7 +503,7 @@ mod tests {
         let mut labels = Vec::new();
         pipeline
             .run(
-                units,
+                units.iter().cloned(),
                 1,
                 None,
                 &Stop::new(),
@@ -560,7 +560,7 @@ mod tests {
         let mut batches = 0;
         let err = pipeline
             .run(
-                &units,
+                units.iter().cloned(),
                 1,
                 None,
                 &Stop::new(),
@@ -591,7 +591,7 @@ mod tests {
         let mut batches = 0;
         pipeline
             .run(
-                &many,
+                many.iter().cloned(),
                 1,
                 Some(&keep),
                 &Stop::new(),
@@ -621,7 +621,7 @@ mod tests {
         let mut results = 0;
         pipeline
             .run(
-                &many,
+                many.iter().cloned(),
                 1,
                 None,
                 &stop,
@@ -653,7 +653,7 @@ mod tests {
         let mut seen = Vec::new();
         pipeline
             .run(
-                &units,
+                units.iter().cloned(),
                 1,
                 Some(&keep),
                 &Stop::new(),

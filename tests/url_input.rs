@@ -3,8 +3,9 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
+use std::time::Duration;
 
 use common::*;
 
@@ -152,4 +153,144 @@ fn two_urls_with_the_same_file_name_are_two_images() {
         )),
         "the outputs share PaddleX's names: {err}"
     );
+}
+
+/// Serves `/fast/doc_0.png` at once and holds `/slow/doc_180.png` until
+/// `release` fires (or 60 s pass); the flag tells whether it timed out.
+fn serve_gated(
+    release: std::sync::mpsc::Receiver<()>,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let timed_out = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = timed_out.clone();
+    std::thread::spawn(move || {
+        let mut release = Some(release);
+        for stream in listener.incoming().take(2) {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let n = stream.read(&mut buf).unwrap_or(0);
+            let request = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
+            let name = if path == "/slow/doc_180.png" {
+                "doc_180.png"
+            } else {
+                "doc_0.png"
+            };
+            let gate = (path == "/slow/doc_180.png")
+                .then(|| release.take())
+                .flatten();
+            let flag = flag.clone();
+            // Each request on its own thread: the fast one is not queued
+            // behind the held one.
+            std::thread::spawn(move || {
+                if let Some(gate) = gate {
+                    if gate.recv_timeout(Duration::from_secs(60)).is_err() {
+                        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
+                }
+                let body = std::fs::read(photo(name)).unwrap();
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&body);
+            });
+        }
+    });
+    (format!("http://{addr}"), timed_out)
+}
+
+#[test]
+fn urls_are_downloaded_as_the_run_goes_not_all_before_it() {
+    let (release_tx, release_rx) = std::sync::mpsc::channel();
+    let (base, timed_out) = serve_gated(release_rx);
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 1, "1");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("paddlex"))
+        .env("PADDLE_PDX_CACHE_HOME", shared_cache())
+        .env("NO_PROXY", "127.0.0.1")
+        .env_remove("ORT_DYLIB_PATH")
+        .current_dir(dir.path())
+        .args([
+            "--pipeline",
+            yaml.to_str().unwrap(),
+            "--input",
+            &format!("{base}/fast/doc_0.png"),
+            &format!("{base}/slow/doc_180.png"),
+            "--format",
+            "jsonl",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    // The first URL's result comes while the second is still downloading.
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let _ = release_tx.send(());
+    assert!(
+        !timed_out.load(std::sync::atomic::Ordering::SeqCst),
+        "the first result waited for every download"
+    );
+    let first: serde_json::Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(first["label_names"][0], "0");
+    let mut second = String::new();
+    stdout.read_line(&mut second).unwrap();
+    let second: serde_json::Value = serde_json::from_str(&second).unwrap();
+    assert_eq!(second["label_names"][0], "180");
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn sigint_during_a_stalled_download_ends_the_run_promptly() {
+    let (_hold, release_rx) = std::sync::mpsc::channel::<()>();
+    let (base, _) = serve_gated(release_rx);
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 1, "1");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("paddlex"))
+        .env("PADDLE_PDX_CACHE_HOME", shared_cache())
+        .env("NO_PROXY", "127.0.0.1")
+        .env_remove("ORT_DYLIB_PATH")
+        .current_dir(dir.path())
+        .args([
+            "--pipeline",
+            yaml.to_str().unwrap(),
+            "--input",
+            &format!("{base}/fast/doc_0.png"),
+            &format!("{base}/slow/doc_180.png"),
+            "--format",
+            "jsonl",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(!first.is_empty(), "no first result");
+    // The second download is held by the server (for 60 s).
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("still waiting for the stalled download 20 s after SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let err = std::io::read_to_string(child.stderr.take().unwrap()).unwrap();
+    assert_eq!(status.code(), Some(130), "{err}");
+    assert!(err.contains("SIGINT: stopped taking inputs"), "{err}");
+    assert!(err.contains("Done: 1 processed, 0 failed"), "{err}");
 }

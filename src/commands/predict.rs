@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use crate::cli::PredictArgs;
 use crate::exit_codes::ExitCode;
 use crate::image::decode;
+use crate::input::stream::{StreamCounts, UnitStream};
 use crate::input::{self, Unit};
 use crate::log;
 use crate::output::{self, CollisionGuard};
@@ -50,30 +51,40 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
     if let Some((index, count)) = args.shard {
         items = input::shard(items, index, count);
     }
-    let mut units = input::to_units(&items);
-    let skipped = match (&args.save_path, args.skip_existing) {
-        (Some(save_path), true) => skip_existing(&mut units, save_path),
-        _ => 0,
-    };
+    // From here on SIGINT and SIGTERM stop the run cleanly instead of killing it.
+    let stop = Stop::on_signals();
+    let skip_done = args.skip_existing.then(|| args.save_path.clone()).flatten();
+    let item_count = items.len();
+    // URLs are downloaded, PDFs parsed and TIFF frames counted as the run
+    // goes, just ahead of decoding.
+    let units = UnitStream::spawn(
+        items,
+        move |unit: &Unit| {
+            skip_done
+                .as_deref()
+                .is_none_or(|dir| !outputs_exist(dir, unit))
+        },
+        stop.clone(),
+    );
+    let counts = units.counts();
     let k = resolve_k(args.topk, module.topk, model.config.topk);
     let stdout = std::io::stdout();
     let mut reporter = report::reporter(args.format, Box::new(stdout.lock()), k)?;
-    let progress = Progress::new(units.len());
+    let progress = Progress::new(item_count);
     let mut run = RunState {
         reporter: reporter.as_mut(),
         save_path: args.save_path.as_deref(),
         collisions: CollisionGuard::default(),
         progress: &progress,
+        counts: &counts,
         failed: 0,
         reported: 0,
         output_error: None,
     };
     let keep =
         |unit: &Unit, image: image::RgbImage| keep_visual(args.save_path.as_deref(), unit, image);
-    // From here on SIGINT and SIGTERM stop the run cleanly instead of killing it.
-    let stop = Stop::on_signals();
     pipeline.run(
-        &units,
+        units,
         k,
         args.save_path.is_some().then_some(&keep as KeepVisual<'_>),
         &stop,
@@ -87,13 +98,15 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
     }
     let stopped = stop.requested();
     if let Some(reason) = stopped {
+        let total = counts.known_total().max(reported);
         log::warn(&format!(
             "{}: stopped taking inputs; {} of {} not processed",
             reason.signal_name(),
-            units.len() - reported,
-            units.len()
+            total - reported,
+            total
         ));
     }
+    let skipped = counts.skipped();
     log::info(&report::summary(
         reported,
         failed,
@@ -107,15 +120,11 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Drops units whose outputs all exist (the visualisation and
-/// `<stem>_res.json`, which [`save`] writes last); returns how many.
-fn skip_existing(units: &mut Vec<Unit>, save_path: &Path) -> usize {
-    let before = units.len();
-    units.retain(|u| {
-        let paths = output::output_paths(save_path, &u.input_path, u.page_index);
-        !(paths.image.is_file() && paths.json.is_file())
-    });
-    before - units.len()
+/// Whether a unit's outputs all exist (the visualisation and
+/// `<stem>_res.json`, which [`save`] writes last): `--skip_existing` leaves it out.
+fn outputs_exist(save_path: &Path, unit: &Unit) -> bool {
+    let paths = output::output_paths(save_path, &unit.input_path, unit.page_index);
+    paths.image.is_file() && paths.json.is_file()
 }
 
 /// Ends a run whose results can no longer be written. A closed pipe
@@ -136,6 +145,8 @@ struct RunState<'a, 'w> {
     save_path: Option<&'a Path>,
     collisions: CollisionGuard,
     progress: &'a Progress,
+    /// The units made so far: the progress bar's length.
+    counts: &'a StreamCounts,
     failed: usize,
     /// Results reported (failures included).
     reported: usize,
@@ -147,6 +158,7 @@ impl RunState<'_, '_> {
     /// Saves one batch's results in parallel, then reports them in order;
     /// breaks off when a result cannot be written.
     fn handle_batch(&mut self, outcomes: Vec<Outcome>) -> ControlFlow<()> {
+        self.progress.set_total(self.counts.known_total());
         for outcome in &outcomes {
             if let Ok((res, _)) = &outcome.result {
                 self.warn_collisions(res);

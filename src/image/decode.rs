@@ -10,6 +10,7 @@
 pub mod exif;
 pub mod jpeg;
 pub mod scale;
+pub(crate) mod tiff_frames;
 
 use std::io::Cursor;
 use std::path::Path;
@@ -19,8 +20,13 @@ use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage};
 
 use scale::{MinSize, Scale};
 
-/// Largest image accepted, in pixels (PaddleX 3.5+'s own cap; about 13k x 13k).
+/// Largest image accepted, in pixels (about 13k x 13k): Pillow's decompression-bomb
+/// error threshold, twice its `MAX_IMAGE_PIXELS`.
 pub const MAX_PIXELS: u64 = 178_956_970;
+
+/// The most a decoder may allocate for one image: room for the largest
+/// allowed image in the widest pixel type (RGBA32F).
+const MAX_ALLOC_BYTES: u64 = MAX_PIXELS * 16;
 
 /// Why an image could not be decoded. Messages are written to follow the file name.
 #[derive(Debug, thiserror::Error)]
@@ -103,8 +109,7 @@ fn decode_named(
         return Err(DecodeError::NotImage);
     }
     let mut limits = image::Limits::default();
-    // Room for the largest allowed image in the widest pixel type (RGBA32F).
-    limits.max_alloc = Some(MAX_PIXELS * 16);
+    limits.max_alloc = Some(MAX_ALLOC_BYTES);
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(classify)?;
     let (width, height) = decoder.dimensions();

@@ -9,6 +9,7 @@ use image::RgbImage;
 use serde_yaml::Value;
 
 use super::decode::scale::MinSize;
+use super::decode::MAX_PIXELS;
 use super::resize::{self, Backend, Interpolation, Window};
 use crate::model::infer_config::TransformOp;
 
@@ -29,6 +30,20 @@ pub enum PreprocessError {
     /// The resize failed.
     #[error(transparent)]
     Resize(#[from] resize::ResizeError),
+    /// The resize would produce an image over the pixel cap (a very long,
+    /// thin image and `resize_short` without a crop): refused before any
+    /// pixel is allocated.
+    #[error("resizing the {width}x{height} image to {target_w}x{target_h} would exceed the limit of {MAX_PIXELS} pixels")]
+    TargetTooLarge {
+        /// Image width.
+        width: u32,
+        /// Image height.
+        height: u32,
+        /// Resize target width (not clamped to `u32`).
+        target_w: u64,
+        /// Resize target height.
+        target_h: u64,
+    },
     /// The image is smaller than the crop.
     #[error("Input image ({width}, {height}) smaller than the target size ({crop_w}, {crop_h}).")]
     TooSmall {
@@ -136,19 +151,60 @@ impl Preprocessor {
 
     /// The size the resize step produces from a `w` x `h` image (the same
     /// size when there is no resize).
+    #[cfg(test)]
     fn resized_size(&self, w: u32, h: u32) -> (u32, u32) {
+        let (rw, rh) = self.resized_size_wide(w, h);
+        (clamp_u32(rw), clamp_u32(rh))
+    }
+
+    /// [`Self::resized_size`] without clamping to `u32`.
+    fn resized_size_wide(&self, w: u32, h: u32) -> (u64, u64) {
         match self.resize.map(|op| op.target) {
-            Some(ResizeTarget::Short(short)) => short_side_size(w, h, short),
-            Some(ResizeTarget::Exact(tw, th)) => (tw, th),
-            None => (w, h),
+            Some(ResizeTarget::Short(short)) => short_side_size_wide(w, h, short),
+            Some(ResizeTarget::Exact(tw, th)) => (u64::from(tw), u64::from(th)),
+            None => (u64::from(w), u64::from(h)),
         }
+    }
+
+    /// Whether the resize of a `w` x `h` image computes the whole target
+    /// image (every method but OpenCV LINEAR followed by a crop, which
+    /// computes only the crop's window).
+    fn resizes_whole_target(&self) -> bool {
+        match self.resize {
+            Some(op) => {
+                self.crop.is_none()
+                    || op.backend != Backend::Cv2
+                    || op.interpolation != Interpolation::Linear
+            }
+            None => false,
+        }
+    }
+
+    /// The resize target `(w, h)`, refused when the pixels it would
+    /// allocate (the whole target, or the crop's window) exceed
+    /// [`MAX_PIXELS`]: checked before any allocation.
+    fn checked_target(&self, w: u32, h: u32) -> Result<(u32, u32), PreprocessError> {
+        let (rw, rh) = self.resized_size_wide(w, h);
+        let too_large = PreprocessError::TargetTooLarge {
+            width: w,
+            height: h,
+            target_w: rw,
+            target_h: rh,
+        };
+        let (Ok(tw), Ok(th)) = (u32::try_from(rw), u32::try_from(rh)) else {
+            return Err(too_large);
+        };
+        if self.resizes_whole_target() && rw.saturating_mul(rh) > MAX_PIXELS {
+            return Err(too_large);
+        }
+        Ok((tw, th))
     }
 
     /// Runs the whole preprocessing; returns the output `(w, h)` and the
     /// tensor data (3·w·h floats, CHW or HWC).
     pub fn run(&self, img: &RgbImage) -> Result<((u32, u32), Vec<f32>), PreprocessError> {
         let (w, h) = img.dimensions();
-        let (rw, rh) = self.resized_size(w, h);
+        let (rw, rh) = self.checked_target(w, h)?;
         let (x0, y0, cw, ch) = self.crop_window(rw, rh)?;
         let cropped;
         let (src, window) = match self.resize {
@@ -221,10 +277,24 @@ impl Preprocessor {
 
 /// PaddleX's ResizeByShort size: `round(side * short / min(w, h))`, Python's
 /// round (half to even) on doubles.
+/// Sides beyond `u32` are clamped to `u32::MAX` (such a target is refused
+/// by [`Preprocessor::run`] anyway).
 pub fn short_side_size(w: u32, h: u32, short: u32) -> (u32, u32) {
-    let scale = f64::from(short) / f64::from(w.min(h));
-    let side = |s: u32| ((f64::from(s) * scale).round_ties_even() as u32).max(1);
+    let (rw, rh) = short_side_size_wide(w, h, short);
+    (clamp_u32(rw), clamp_u32(rh))
+}
+
+/// [`short_side_size`] in `u64`, so that a target beyond `u32` is seen as
+/// such instead of saturating.
+fn short_side_size_wide(w: u32, h: u32, short: u32) -> (u64, u64) {
+    let scale = f64::from(short) / f64::from(w.min(h).max(1));
+    // `as` saturates: a float beyond u64 (impossible from u32 sides) would clamp.
+    let side = |s: u32| ((f64::from(s) * scale).round_ties_even() as u64).max(1);
     (side(w), side(h))
+}
+
+fn clamp_u32(v: u64) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
 }
 
 /// The argument map of one operator, with PaddleX's checks.
@@ -472,6 +542,44 @@ mod tests {
             let (rw, rh) = pre.resized_size(w, h);
             assert!(rw <= w && rh <= h, "{w}x{h} → {rw}x{rh}");
         }
+    }
+
+    #[test]
+    fn a_resize_target_over_the_pixel_cap_is_refused_before_allocating() {
+        // resize_short without a crop: 1 x 2,800,000 becomes 8 x 22,400,000,
+        // just over the cap (without the check: 0.5 GB of pixels and 2 GB of tensor).
+        let no_crop = "  - ResizeImage:\n      resize_short: 8\n  - ToCHWImage:\n";
+        let pre = Preprocessor::from_ops(&ops(no_crop)).unwrap();
+        let err = pre.run(&RgbImage::new(1, 2_800_000)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("resizing the 1x2800000 image to 8x22400000 would exceed the limit of {MAX_PIXELS} pixels")
+        );
+        // Just under the cap it is resized.
+        let ((w, h), _) = pre.run(&RgbImage::new(1, 2_000)).unwrap();
+        assert_eq!((w, h), (8, 16_000));
+        // Beyond u32: the side is not saturated but reported as it is.
+        let huge = "  - ResizeImage:\n      resize_short: 4000000000\n";
+        let pre = Preprocessor::from_ops(&ops(huge)).unwrap();
+        assert!(matches!(
+            pre.run(&RgbImage::new(1, 2)),
+            Err(PreprocessError::TargetTooLarge {
+                target_w: 4_000_000_000,
+                target_h: 8_000_000_000,
+                ..
+            })
+        ));
+        // Other interpolations resize the whole target, crop or not.
+        let nearest = "  - ResizeImage:\n      resize_short: 8\n      interpolation: NEAREST\n  - CropImage:\n      size: 8\n";
+        let pre = Preprocessor::from_ops(&ops(nearest)).unwrap();
+        assert!(matches!(
+            pre.run(&RgbImage::new(1, 2_800_000)),
+            Err(PreprocessError::TargetTooLarge { .. })
+        ));
+        // cv2 LINEAR with a crop computes only the window: still accepted.
+        let pre = Preprocessor::from_ops(&ops(IMAGENET)).unwrap();
+        let ((w, h), _) = pre.run(&RgbImage::new(2, 40_000)).unwrap();
+        assert_eq!((w, h), (224, 224));
     }
 
     #[test]

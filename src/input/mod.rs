@@ -3,9 +3,12 @@
 //! stdin; and the units classified from them: an image, a PDF page, a TIFF frame.
 
 pub mod document;
+pub(crate) mod stream;
 
-use std::io::{BufRead, Read};
+use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use image::RgbImage;
@@ -14,6 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::cache::cache_home;
 use crate::image::decode::scale::{MinSize, Scale};
 use crate::image::decode::{decode_file_reduced, DecodeError};
+use document::PdfDocument;
 
 /// Image suffixes accepted (PaddleX 3.5+'s list without the `sr`/`ras` formats we cannot decode; PDF is handled separately).
 pub const IMAGE_SUFFIXES: &[&str] = &[
@@ -112,8 +116,8 @@ pub struct Unit {
 pub enum Source {
     /// An image file.
     Image,
-    /// A page of a PDF.
-    PdfPage,
+    /// A page of a PDF, parsed once and shared by the units of its pages.
+    PdfPage(Arc<PdfDocument>),
     /// A frame of a multi-frame TIFF.
     TiffFrame,
     /// The input failed before any image could be read (download, unreadable PDF).
@@ -122,14 +126,21 @@ pub enum Source {
 
 /// Turns items into units: downloads URLs, and splits PDFs into pages and
 /// multi-frame TIFFs into frames. Failures become [`Source::Failed`] units.
+/// Everything is done before this returns; a run uses [`stream::UnitStream`]
+/// instead, which does it ahead of the pipeline.
 pub fn to_units(items: &[InputItem]) -> Vec<Unit> {
-    items.iter().flat_map(item_units).collect()
+    let never = AtomicBool::new(false);
+    items
+        .iter()
+        .flat_map(|item| item_units(item, &never))
+        .collect()
 }
 
-fn item_units(item: &InputItem) -> Vec<Unit> {
+/// The units of one item; a download gives up early once `cancel` is set.
+fn item_units(item: &InputItem, cancel: &AtomicBool) -> Vec<Unit> {
     let path = match item {
         InputItem::File(p) => p.clone(),
-        InputItem::Url(url) => match download(url) {
+        InputItem::Url(url) => match download_cancellable(url, cancel) {
             Ok(local) => local.to_string_lossy().into_owned(),
             Err(e) => return vec![failed(url, e.to_string())],
         },
@@ -151,8 +162,8 @@ fn item_units(item: &InputItem) -> Vec<Unit> {
             .collect()
     };
     match suffix(&path).as_deref() {
-        Some("pdf") => match document::pdf_page_count(Path::new(&path)) {
-            Ok(n) => pages(n, Source::PdfPage),
+        Some("pdf") => match PdfDocument::open(Path::new(&path)) {
+            Ok(doc) => pages(doc.page_count(), Source::PdfPage(doc)),
             Err(e) => vec![failed(&path, e)],
         },
         Some("tif" | "tiff") => match document::tiff_frame_count(Path::new(&path)) {
@@ -185,7 +196,7 @@ pub fn load_reduced(unit: &Unit, reduce: Option<MinSize>) -> Result<(RgbImage, S
     let full = |image| (image, Scale::FULL);
     match &unit.source {
         Source::Failed(reason) => Err(reason.clone()),
-        Source::PdfPage => document::render_pdf_page(path, page).map(full),
+        Source::PdfPage(doc) => doc.render_page(page).map(full),
         Source::TiffFrame => document::decode_tiff_frame(path, page).map(full),
         Source::Image => {
             check_file_type(&unit.input_path)?;
@@ -283,36 +294,57 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
 /// `predict_input/<file name>` and classifies the last download twice); the
 /// file name is kept for the result's output names.
 pub fn download(url: &str) -> Result<PathBuf, InputError> {
+    download_cancellable(url, &AtomicBool::new(false))
+}
+
+/// [`download`], giving up (and removing the partial file) once `cancel`
+/// is set. The body is written to a temporary file beside the destination
+/// as it arrives, never held in memory whole.
+pub(crate) fn download_cancellable(url: &str, cancel: &AtomicBool) -> Result<PathBuf, InputError> {
     let fail = |m: String| InputError::Download(m);
     let client = reqwest::blocking::Client::builder()
         .connect_timeout(Duration::from_secs(15))
         .timeout(Duration::from_secs(120))
         .build()
         .map_err(|e| fail(e.to_string()))?;
-    let response = client.get(url).send().map_err(|e| fail(e.to_string()))?;
+    let mut response = client.get(url).send().map_err(|e| fail(e.to_string()))?;
     let status = response.status();
     if !status.is_success() {
         return Err(fail(format!("HTTP {status}")));
     }
+    let too_large = || fail(format!("larger than {MAX_DOWNLOAD_BYTES} bytes"));
     if response
         .content_length()
         .is_some_and(|n| n > MAX_DOWNLOAD_BYTES)
     {
-        return Err(fail(format!("larger than {MAX_DOWNLOAD_BYTES} bytes")));
-    }
-    let mut body = Vec::new();
-    response
-        .take(MAX_DOWNLOAD_BYTES + 1)
-        .read_to_end(&mut body)
-        .map_err(|e| fail(e.to_string()))?;
-    if body.len() as u64 > MAX_DOWNLOAD_BYTES {
-        return Err(fail(format!("larger than {MAX_DOWNLOAD_BYTES} bytes")));
+        return Err(too_large());
     }
     let dest = cache_home()
         .join("predict_input")
         .join(url_key(url))
         .join(url_file_name(url));
-    write_replacing(&dest, &body).map_err(|e| fail(format!("{}: {e}", dest.display())))?;
+    let at_dest = |e: std::io::Error| fail(format!("{}: {e}", dest.display()));
+    let parent = dest.parent().unwrap_or_else(|| Path::new("."));
+    std::fs::create_dir_all(parent).map_err(at_dest)?;
+    // Removed on every early return: no partial file is left.
+    let mut tmp = tempfile::NamedTempFile::new_in(parent).map_err(at_dest)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut total = 0u64;
+    loop {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(fail("cancelled".into()));
+        }
+        let n = response.read(&mut buf).map_err(|e| fail(e.to_string()))?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        if total > MAX_DOWNLOAD_BYTES {
+            return Err(too_large());
+        }
+        tmp.write_all(&buf[..n]).map_err(at_dest)?;
+    }
+    tmp.persist(&dest).map_err(|e| at_dest(e.error))?;
     Ok(dest)
 }
 
@@ -340,15 +372,6 @@ pub fn url_file_name(url: &str) -> String {
     } else {
         name.to_string()
     }
-}
-
-fn write_replacing(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let parent = dest.parent().unwrap_or_else(|| Path::new("."));
-    std::fs::create_dir_all(parent)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(parent)?;
-    std::io::Write::write_all(&mut tmp, bytes)?;
-    tmp.persist(dest).map_err(|e| e.error)?;
-    Ok(())
 }
 
 #[cfg(test)]

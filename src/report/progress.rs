@@ -31,6 +31,13 @@ impl Progress {
         }
     }
 
+    /// Sets the number of units to `total` (known as the inputs are expanded).
+    pub(crate) fn set_total(&self, total: usize) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total as u64);
+        }
+    }
+
     /// One more unit done.
     pub fn inc(&self) {
         if let Some(bar) = &self.bar {

@@ -167,6 +167,7 @@ pub fn parse_python_literal(text: &str) -> Result<Value, HpiError> {
     let mut p = Parser {
         chars: text.chars().collect(),
         pos: 0,
+        depth: 0,
     };
     let value = p.value()?;
     p.skip_ws();
@@ -176,9 +177,15 @@ pub fn parse_python_literal(text: &str) -> Result<Value, HpiError> {
     Ok(value)
 }
 
+/// The deepest nesting of dicts, lists and tuples accepted (the parser
+/// recurses once per level; a deeper literal would overflow the stack).
+const MAX_DEPTH: usize = 100;
+
 struct Parser {
     chars: Vec<char>,
     pos: usize,
+    /// Containers open at `pos`.
+    depth: usize,
 }
 
 impl Parser {
@@ -208,14 +215,28 @@ impl Parser {
 
     fn value(&mut self) -> Result<Value, HpiError> {
         match self.peek() {
-            Some('{') => self.dict(),
-            Some('[') => self.sequence('[', ']'),
-            Some('(') => self.sequence('(', ')'),
+            Some('{') => self.nested(Self::dict),
+            Some('[') => self.nested(|p| p.sequence('[', ']')),
+            Some('(') => self.nested(|p| p.sequence('(', ')')),
             Some('\'' | '"') => self.string().map(Value::String),
             Some(c) if c.is_ascii_digit() || c == '-' || c == '+' || c == '.' => self.number(),
             Some(c) if c.is_ascii_alphabetic() => self.word(),
             _ => Err(self.error("expected a value")),
         }
+    }
+
+    /// Parses a container one level deeper, refusing more than [`MAX_DEPTH`].
+    fn nested(
+        &mut self,
+        parse: impl FnOnce(&mut Self) -> Result<Value, HpiError>,
+    ) -> Result<Value, HpiError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(self.error(&format!("nested more than {MAX_DEPTH} levels deep")));
+        }
+        self.depth += 1;
+        let value = parse(self);
+        self.depth -= 1;
+        value
     }
 
     fn dict(&mut self) -> Result<Value, HpiError> {
@@ -341,6 +362,25 @@ mod tests {
         assert!(parse_python_literal("{'a': os.system('x')}").is_err());
         assert!(parse_python_literal("{'a': 1").is_err());
         assert!(parse_python_literal("{'a': 1} extra").is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let ok = format!("{}1{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(parse_python_literal(&ok).is_ok());
+        let deep = format!(
+            "{}1{}",
+            "[".repeat(MAX_DEPTH + 1),
+            "]".repeat(MAX_DEPTH + 1)
+        );
+        let err = parse_python_literal(&deep).unwrap_err();
+        assert!(
+            err.to_string().contains("nested more than 100 levels"),
+            "{err}"
+        );
+        // Far deeper than a thread's stack allows without the limit.
+        let hostile = "{'a': (".repeat(1_000_000);
+        assert!(parse_python_literal(&hostile).is_err());
     }
 
     #[test]

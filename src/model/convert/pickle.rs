@@ -30,6 +30,12 @@ use super::ConvertError;
 /// PyTorch writes comes close.
 pub const MAX_DEPTH: usize = 256;
 
+/// The most the memo may copy in one pickle, counted in values plus string
+/// bytes. Copies have value semantics, so a few hundred bytes that store a
+/// tuple of two fetches of the previous one, over and over, would double in
+/// size at each step; PyTorch's files copy a few thousand values at most.
+pub const MAX_MEMO_COPY: usize = 1 << 20;
+
 /// The only classes/functions a pickle may refer to with `GLOBAL`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Global {
@@ -102,6 +108,33 @@ pub enum Value {
 }
 
 impl Value {
+    /// What copying this value costs against [`MAX_MEMO_COPY`]: one per
+    /// value plus the bytes of its strings; the count stops past `limit`.
+    fn copy_cost(&self, limit: usize) -> usize {
+        let own = match self {
+            Value::Str(s) => 1 + s.len(),
+            _ => 1,
+        };
+        let mut cost = own;
+        let add = |v: &Value, cost: &mut usize| {
+            if *cost <= limit {
+                *cost = cost.saturating_add(v.copy_cost(limit - *cost));
+            }
+        };
+        match self {
+            Value::Tuple(items) | Value::List(items) | Value::Call { args: items, .. } => {
+                items.iter().for_each(|v| add(v, &mut cost));
+            }
+            Value::Dict(entries) => entries.iter().for_each(|(k, v)| {
+                add(k, &mut cost);
+                add(v, &mut cost);
+            }),
+            Value::PersistentId(v) => add(v, &mut cost),
+            _ => {}
+        }
+        cost
+    }
+
     /// The string, if this is a `str`.
     pub fn as_str(&self) -> Option<&str> {
         match self {
@@ -283,6 +316,8 @@ struct Machine<'a> {
     marks: Vec<usize>,
     memo: HashMap<u32, Memo>,
     next_serial: u64,
+    /// What the memo has copied so far (see [`MAX_MEMO_COPY`]).
+    copied: usize,
 }
 
 impl<'a> Machine<'a> {
@@ -295,6 +330,7 @@ impl<'a> Machine<'a> {
             marks: Vec::new(),
             memo: HashMap::new(),
             next_serial: 0,
+            copied: 0,
         }
     }
 
@@ -369,17 +405,31 @@ impl<'a> Machine<'a> {
         Ok(())
     }
 
+    /// Charges a copy of `value` against [`MAX_MEMO_COPY`].
+    fn charge_copy(&mut self, value: &Value) -> Result<(), ConvertError> {
+        let left = MAX_MEMO_COPY - self.copied;
+        let cost = value.copy_cost(left);
+        if cost > left {
+            return Err(self.malformed(format!(
+                "the memo copies more than {MAX_MEMO_COPY} values and string bytes"
+            )));
+        }
+        self.copied += cost;
+        Ok(())
+    }
+
     /// Removes the top slot, completing the memo entries of a container.
-    fn finish_slot(&mut self, slot: Slot) -> (Value, usize) {
+    fn finish_slot(&mut self, slot: Slot) -> Result<(Value, usize), ConvertError> {
         for id in &slot.memo_ids {
             if let Some(Memo::Building(serial)) = self.memo.get(id) {
                 if *serial == slot.serial {
+                    self.charge_copy(&slot.value)?;
                     self.memo
                         .insert(*id, Memo::Done(slot.value.clone(), slot.depth));
                 }
             }
         }
-        (slot.value, slot.depth)
+        Ok((slot.value, slot.depth))
     }
 
     fn pop(&mut self) -> Result<(Value, usize), ConvertError> {
@@ -391,7 +441,7 @@ impl<'a> Machine<'a> {
             .stack
             .pop()
             .ok_or_else(|| self.malformed("stack underflow"))?;
-        Ok(self.finish_slot(slot))
+        self.finish_slot(slot)
     }
 
     /// Pops everything above the most recent `MARK`, in push order.
@@ -404,7 +454,7 @@ impl<'a> Machine<'a> {
         let mut depth = 0;
         let mut values = Vec::with_capacity(slots.len());
         for slot in slots {
-            let (value, d) = self.finish_slot(slot);
+            let (value, d) = self.finish_slot(slot)?;
             depth = depth.max(d);
             values.push(value);
         }
@@ -451,15 +501,29 @@ impl<'a> Machine<'a> {
                 slot.memo_ids.push(id);
                 Memo::Building(slot.serial)
             }
-            _ => Memo::Done(slot.value.clone(), slot.depth),
+            _ => {
+                let (value, depth) = (slot.value.clone(), slot.depth);
+                self.charge_copy(&value)?;
+                Memo::Done(value, depth)
+            }
         };
         self.memo.insert(id, entry);
         Ok(())
     }
 
     fn memo_get(&mut self, id: u32) -> Result<(), ConvertError> {
+        let left = MAX_MEMO_COPY - self.copied;
         let (value, depth) = match self.memo.get(&id) {
-            Some(Memo::Done(value, depth)) => (value.clone(), *depth),
+            Some(Memo::Done(value, depth)) => {
+                let cost = value.copy_cost(left);
+                if cost > left {
+                    return Err(self.malformed(format!(
+                        "the memo copies more than {MAX_MEMO_COPY} values and string bytes"
+                    )));
+                }
+                self.copied += cost;
+                (value.clone(), *depth)
+            }
             Some(Memo::Building(_)) => {
                 return Err(self.malformed(format!(
                     "memo {id} refers to a container that is still being built \
@@ -877,6 +941,28 @@ mod tests {
             read(&p),
             Err(ConvertError::PickleMalformed { .. })
         ));
+    }
+
+    #[test]
+    fn a_pickle_that_doubles_through_the_memo_is_refused() {
+        // x = 1; then n times: x = (x, x), through BINGET/BINPUT, every x
+        // kept in one tuple: 2^60 values from 430 bytes without the budget.
+        let doubling = |n: usize| {
+            let mut p = vec![0x80, 2, b'(', b'K', 1, b'q', 0];
+            for _ in 0..n {
+                p.extend([b'h', 0, b'h', 0, 0x86, b'q', 0]);
+            }
+            p.extend([b't', b'.']);
+            p
+        };
+        let err = read_pickle(&doubling(60), 0).unwrap_err();
+        assert!(
+            err.to_string().contains("the memo copies more than"),
+            "{err}"
+        );
+        // A few doublings are fine.
+        let (value, _) = read_pickle(&doubling(4), 0).unwrap();
+        assert!(matches!(value, Value::Tuple(items) if items.len() == 5));
     }
 
     #[test]
