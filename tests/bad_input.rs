@@ -6,31 +6,24 @@ mod common;
 use common::*;
 
 fn setup() -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let imgs = copy_photos(dir.path(), &["doc_0.png", "doc_90.png"]);
+    let (dir, yaml) = workspace(&["doc_0.png", "doc_90.png"], DOC_MODEL, 2, "1");
+    let imgs = dir.path().join("imgs");
     let png = std::fs::read(photo("doc_180.png")).unwrap();
     std::fs::write(imgs.join("a_empty.png"), b"").unwrap();
     std::fs::write(imgs.join("b_text.jpg"), b"this is not an image at all").unwrap();
     std::fs::write(imgs.join("c_truncated.png"), &png[..png.len() / 3]).unwrap();
-    let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 2, "1");
     (dir, yaml)
 }
 
 #[test]
 fn a_folder_with_bad_files_still_processes_the_good_ones() {
     let (dir, yaml) = setup();
-    let out = paddlex()
-        .current_dir(dir.path())
-        .args([
-            "--pipeline",
-            yaml.to_str().unwrap(),
-            "--input",
-            "imgs",
-            "--save_path",
-            "out",
-        ])
-        .output()
-        .unwrap();
+    let out = run_pipeline(
+        dir.path(),
+        &yaml,
+        &["--input", "imgs", "--save_path", "out"],
+        "",
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = stderr_of(&out);
     assert!(
@@ -73,16 +66,7 @@ fn a_folder_with_bad_files_still_processes_the_good_ones() {
 #[test]
 fn a_missing_file_is_named() {
     let (dir, yaml) = setup();
-    let out = paddlex()
-        .current_dir(dir.path())
-        .args([
-            "--pipeline",
-            yaml.to_str().unwrap(),
-            "--input",
-            "imgs/nope.png",
-        ])
-        .output()
-        .unwrap();
+    let out = run_pipeline(dir.path(), &yaml, &["--input", "imgs/nope.png"], "");
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr_of(&out).contains("Error: imgs/nope.png: No such file or directory"),
@@ -95,11 +79,7 @@ fn a_missing_file_is_named() {
 fn an_unsupported_file_type_is_named() {
     let (dir, yaml) = setup();
     std::fs::write(dir.path().join("notes.txt"), "hello").unwrap();
-    let out = paddlex()
-        .current_dir(dir.path())
-        .args(["--pipeline", yaml.to_str().unwrap(), "--input", "notes.txt"])
-        .output()
-        .unwrap();
+    let out = run_pipeline(dir.path(), &yaml, &["--input", "notes.txt"], "");
     assert_eq!(out.status.code(), Some(1));
     let err = stderr_of(&out);
     assert!(
@@ -112,11 +92,7 @@ fn an_unsupported_file_type_is_named() {
 fn an_empty_folder_fails_like_paddlex() {
     let (dir, yaml) = setup();
     std::fs::create_dir(dir.path().join("empty")).unwrap();
-    let out = paddlex()
-        .current_dir(dir.path())
-        .args(["--pipeline", yaml.to_str().unwrap(), "--input", "empty"])
-        .output()
-        .unwrap();
+    let out = run_pipeline(dir.path(), &yaml, &["--input", "empty"], "");
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr_of(&out).contains("Not found any file in empty"));
 }
@@ -141,18 +117,12 @@ fn tiny_and_odd_images_do_not_crash() {
         image::Rgb([65535u16, 0, 30000]),
     );
     rgb16.save(tiny.join("deep.tiff")).unwrap();
-    let out = paddlex()
-        .current_dir(dir.path())
-        .args([
-            "--pipeline",
-            yaml.to_str().unwrap(),
-            "--input",
-            "tiny",
-            "--save_path",
-            "out",
-        ])
-        .output()
-        .unwrap();
+    let out = run_pipeline(
+        dir.path(),
+        &yaml,
+        &["--input", "tiny", "--save_path", "out"],
+        "",
+    );
     assert!(out.status.success(), "{}", stderr_of(&out));
     for name in [
         "one_res.png",
@@ -175,18 +145,12 @@ fn a_jpeg_cut_short_is_decoded_with_a_warning_unless_its_header_is_cut() {
     let whole = std::fs::read(photo("doc_0.jpg")).unwrap();
     std::fs::write(jpegs.join("cut.jpg"), &whole[..whole.len() * 6 / 10]).unwrap();
     std::fs::write(jpegs.join("header.jpg"), &whole[..100]).unwrap();
-    let out = paddlex()
-        .current_dir(dir.path())
-        .args([
-            "--pipeline",
-            yaml.to_str().unwrap(),
-            "--input",
-            "jpegs",
-            "--save_path",
-            "out",
-        ])
-        .output()
-        .unwrap();
+    let out = run_pipeline(
+        dir.path(),
+        &yaml,
+        &["--input", "jpegs", "--save_path", "out"],
+        "",
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = stderr_of(&out);
     assert!(

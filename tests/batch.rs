@@ -7,33 +7,16 @@ use std::collections::BTreeSet;
 
 use common::*;
 
+/// Batch size 2, top-2.
 fn setup(photos: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    copy_photos(dir.path(), photos);
-    let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 2, "2");
-    (dir, yaml)
-}
-
-fn run(
-    dir: &std::path::Path,
-    yaml: &std::path::Path,
-    args: &[&str],
-    stdin: &str,
-) -> std::process::Output {
-    paddlex()
-        .current_dir(dir)
-        .args(["--pipeline", yaml.to_str().unwrap()])
-        .args(args)
-        .write_stdin(stdin)
-        .output()
-        .unwrap()
+    workspace(photos, DOC_MODEL, 2, "2")
 }
 
 #[test]
 fn jsonl_has_one_line_per_input_in_order_with_failures_inline() {
     let (dir, yaml) = setup(&["doc_0.png", "doc_90.png"]);
     std::fs::write(dir.path().join("imgs/bad.png"), b"garbage").unwrap();
-    let out = run(
+    let out = run_pipeline(
         dir.path(),
         &yaml,
         &[
@@ -83,7 +66,7 @@ fn jsonl_has_one_line_per_input_in_order_with_failures_inline() {
 #[test]
 fn csv_rows_follow_rfc4180_with_a_failing_input() {
     let (dir, yaml) = setup(&["doc_180.png"]);
-    let out = run(
+    let out = run_pipeline(
         dir.path(),
         &yaml,
         &[
@@ -126,7 +109,7 @@ fn csv_rows_follow_rfc4180_with_a_failing_input() {
 #[test]
 fn stdin_lists_and_several_inputs_combine_in_order() {
     let (dir, yaml) = setup(&["doc_0.png", "doc_90.png", "doc_180.png"]);
-    let out = run(
+    let out = run_pipeline(
         dir.path(),
         &yaml,
         &["--input", "imgs/doc_180.png", "-", "--format", "jsonl"],
@@ -161,7 +144,7 @@ fn shards_partition_a_folder_with_no_overlap_and_no_gap() {
     let (dir, yaml) = setup(&photos);
     let mut seen = Vec::new();
     for k in 0..3 {
-        let out = run(
+        let out = run_pipeline(
             dir.path(),
             &yaml,
             &[
@@ -188,7 +171,7 @@ fn shards_partition_a_folder_with_no_overlap_and_no_gap() {
 #[test]
 fn skip_existing_resumes_a_partial_run() {
     let (dir, yaml) = setup(&["doc_0.png", "doc_90.png", "doc_180.png"]);
-    let first = run(
+    let first = run_pipeline(
         dir.path(),
         &yaml,
         &["--input", "imgs/doc_0.png", "--save_path", "out"],
@@ -199,7 +182,7 @@ fn skip_existing_resumes_a_partial_run() {
         .unwrap()
         .modified()
         .unwrap();
-    let second = run(
+    let second = run_pipeline(
         dir.path(),
         &yaml,
         &["--input", "imgs", "--save_path", "out", "--skip_existing"],
@@ -226,10 +209,10 @@ fn skip_existing_resumes_a_partial_run() {
 fn skip_existing_redoes_an_input_whose_visualisation_is_missing() {
     let (dir, yaml) = setup(&["doc_0.png", "doc_90.png"]);
     let args = ["--input", "imgs", "--save_path", "out", "--skip_existing"];
-    assert!(run(dir.path(), &yaml, &args, "").status.success());
+    assert!(run_pipeline(dir.path(), &yaml, &args, "").status.success());
     let visual = dir.path().join("out/doc_90_res.png");
     std::fs::remove_file(&visual).unwrap();
-    let again = run(dir.path(), &yaml, &args, "");
+    let again = run_pipeline(dir.path(), &yaml, &args, "");
     assert!(again.status.success());
     let err = stderr_of(&again);
     assert!(
@@ -244,7 +227,7 @@ fn the_json_is_written_last_so_a_failed_visualisation_leaves_none() {
     let (dir, yaml) = setup(&["doc_0.png"]);
     // A folder where the visualisation goes: renaming onto it fails.
     std::fs::create_dir_all(dir.path().join("out/doc_0_res.png/x")).unwrap();
-    let out = run(
+    let out = run_pipeline(
         dir.path(),
         &yaml,
         &["--input", "imgs/doc_0.png", "--save_path", "out"],
@@ -267,7 +250,7 @@ fn pdf_pages_are_classified_with_their_page_index() {
         image::open(photo("doc_90.png")).unwrap().to_rgb8(),
     ];
     write_pdf(&dir.path().join("scan.pdf"), &pages);
-    let out = run(
+    let out = run_pipeline(
         dir.path(),
         &yaml,
         &["--input", "scan.pdf", "--save_path", "out"],
@@ -301,7 +284,7 @@ fn multi_frame_tiff_gives_one_result_per_frame() {
             .unwrap();
     }
     drop(enc);
-    let out = run(
+    let out = run_pipeline(
         dir.path(),
         &yaml,
         &["--input", "frames.tiff", "--format", "jsonl"],
@@ -333,7 +316,7 @@ fn multi_frame_tiff_gives_one_result_per_frame() {
 #[test]
 fn no_progress_bar_when_stderr_is_not_a_terminal() {
     let (dir, yaml) = setup(&["doc_0.png", "doc_90.png", "doc_180.png"]);
-    let out = run(
+    let out = run_pipeline(
         dir.path(),
         &yaml,
         &["--input", "imgs", "--format", "jsonl"],
@@ -363,7 +346,7 @@ fn pipelined_batches_give_the_sequential_results_in_order() {
     let mut outputs = Vec::new();
     for batch in [1, 3, 4] {
         let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, batch, "4");
-        let out = run(
+        let out = run_pipeline(
             dir.path(),
             &yaml,
             &["--input", "imgs", "--format", "jsonl"],

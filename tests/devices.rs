@@ -7,27 +7,18 @@ mod common;
 use common::*;
 
 fn setup() -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    copy_photos(dir.path(), &["doc_90.png"]);
-    let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 1, "1");
-    (dir, yaml)
+    workspace(&["doc_90.png"], DOC_MODEL, 1, "1")
 }
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
     let (dir, yaml) = setup();
-    let mut cmd = paddlex();
-    cmd.current_dir(dir.path())
-        .env_remove("PADDLE_PDX_DISABLE_DEVICE_FALLBACK");
+    let mut cmd = pipeline_command(dir.path(), &yaml);
+    cmd.env_remove("PADDLE_PDX_DISABLE_DEVICE_FALLBACK");
     for (k, v) in env {
         cmd.env(k, v);
     }
     let out = cmd
-        .args([
-            "--pipeline",
-            yaml.to_str().unwrap(),
-            "--input",
-            "imgs/doc_90.png",
-        ])
+        .args(["--input", "imgs/doc_90.png"])
         .args(args)
         .output()
         .unwrap();

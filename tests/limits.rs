@@ -201,16 +201,7 @@ fn a_pdf_that_makes_the_renderer_panic_is_one_error_line() {
     let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 1, "1");
     let pdf = dir.path().join("broken.pdf");
     std::fs::copy(data_dir().join("fuzz/renderer_panic.pdf"), &pdf).unwrap();
-    let out = paddlex()
-        .current_dir(dir.path())
-        .args([
-            "--pipeline",
-            yaml.to_str().unwrap(),
-            "--input",
-            "broken.pdf",
-        ])
-        .output()
-        .unwrap();
+    let out = run_pipeline(dir.path(), &yaml, &["--input", "broken.pdf"], "");
     let err = stderr_of(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(

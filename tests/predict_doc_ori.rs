@@ -52,21 +52,13 @@ fn save_run(
 
 #[test]
 fn folder_run_matches_paddlex_top4_and_scores() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_photos(dir.path(), PHOTOS);
-    let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 4, "4");
-    let out = paddlex()
-        .current_dir(dir.path())
-        .args([
-            "--pipeline",
-            yaml.to_str().unwrap(),
-            "--input",
-            "imgs",
-            "--save_path",
-            "out",
-        ])
-        .output()
-        .unwrap();
+    let (dir, yaml) = workspace(PHOTOS, DOC_MODEL, 4, "4");
+    let out = run_pipeline(
+        dir.path(),
+        &yaml,
+        &["--input", "imgs", "--save_path", "out"],
+        "",
+    );
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert!(out.stdout.is_empty(), "nothing on stdout");
     for name in PHOTOS {
@@ -108,21 +100,13 @@ fn json_bytes_are_identical_to_paddlex() {
 
 #[test]
 fn topk_flag_and_printed_line() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_photos(dir.path(), &["doc_270.png"]);
-    let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 1, "null");
-    let out = paddlex()
-        .current_dir(dir.path())
-        .args([
-            "--pipeline",
-            yaml.to_str().unwrap(),
-            "--input",
-            "imgs/doc_270.png",
-            "--topk",
-            "2",
-        ])
-        .output()
-        .unwrap();
+    let (dir, yaml) = workspace(&["doc_270.png"], DOC_MODEL, 1, "null");
+    let out = run_pipeline(
+        dir.path(),
+        &yaml,
+        &["--input", "imgs/doc_270.png", "--topk", "2"],
+        "",
+    );
     assert!(out.status.success());
     let err = stderr_of(&out);
     assert!(
@@ -145,21 +129,13 @@ fn topk_flag_and_printed_line() {
 
 #[test]
 fn inference_yml_topk_applies_when_yaml_topk_is_null() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_photos(dir.path(), &["doc_90.png"]);
-    let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 1, "null");
-    let out = paddlex()
-        .current_dir(dir.path())
-        .args([
-            "--pipeline",
-            yaml.to_str().unwrap(),
-            "--input",
-            "imgs/doc_90.png",
-            "--topk",
-            "0",
-        ])
-        .output()
-        .unwrap();
+    let (dir, yaml) = workspace(&["doc_90.png"], DOC_MODEL, 1, "null");
+    let out = run_pipeline(
+        dir.path(),
+        &yaml,
+        &["--input", "imgs/doc_90.png", "--topk", "0"],
+        "",
+    );
     // inference.yml says topk: 1
     assert!(stderr_of(&out).contains("'class_ids': array([3], dtype=int32), 'scores': array([0.92521], dtype=float32), 'label_names': ['270']"));
 }

@@ -54,6 +54,40 @@ pub fn pipeline_yaml(
     path
 }
 
+/// The small model most CLI tests run (document orientation, 4 classes).
+pub const DOC_MODEL: &str = "PP-LCNet_x1_0_doc_ori";
+
+/// A temporary folder with `photos` copied into `imgs/` and a pipeline YAML
+/// for `model_name`: the set-up of most CLI tests.
+pub fn workspace(
+    photos: &[&str],
+    model_name: &str,
+    batch_size: usize,
+    topk: &str,
+) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_photos(dir.path(), photos);
+    let yaml = pipeline_yaml(dir.path(), model_name, None, batch_size, topk);
+    (dir, yaml)
+}
+
+/// `paddlex --pipeline <yaml>` in `dir`, ready for more arguments.
+pub fn pipeline_command(dir: &Path, yaml: &Path) -> Command {
+    let mut cmd = paddlex();
+    cmd.current_dir(dir)
+        .args(["--pipeline", yaml.to_str().expect("UTF-8 path")]);
+    cmd
+}
+
+/// Runs `paddlex --pipeline <yaml> <args>` in `dir` with `stdin`.
+pub fn run_pipeline(dir: &Path, yaml: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    pipeline_command(dir, yaml)
+        .args(args)
+        .write_stdin(stdin)
+        .output()
+        .expect("run paddlex")
+}
+
 /// Copies committed photos into `dir/imgs` (PaddleX's reference runs used `imgs/`).
 pub fn copy_photos(dir: &Path, names: &[&str]) -> PathBuf {
     let imgs = dir.join("imgs");
