@@ -54,6 +54,7 @@ use crate::runtime::Device;
 
 /// Loads the pipeline and serves it until SIGINT or SIGTERM.
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let options = ServeOptions::from_env()?;
     let config = PipelineConfig::from_pipeline_arg(&args.pipeline)?;
     if let Some(text) = &args.device {
         Device::parse(text)?;
@@ -62,7 +63,6 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     log::info(&creating_model_line(module));
     let model = resolve_model(&module.model_name, module.model_dir.as_deref())?;
     let pre = Preprocessor::from_ops(&model.config.transform_ops)?;
-    let options = ServeOptions::from_env()?;
     let mut plan = execution_plan(
         &config,
         &model,
