@@ -8,6 +8,7 @@ use std::io::Cursor;
 use image::{ImageDecoder, ImageReader};
 
 use crate::image::decode::jpeg::is_jpeg;
+use crate::image::decode::MAX_PIXELS;
 
 /// The declared size and sample layout of an encoded image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,9 +52,12 @@ pub(crate) fn probe(bytes: &[u8]) -> Option<Header> {
         .with_guessed_format()
         .ok()?;
     reader.format()?;
-    // Reading the header allocates nothing large; the caps are applied to
-    // the size it declares, and the decoder has its own limits.
-    reader.no_limits();
+    // The decoder's own limits (the CLI's cap), so that the header is read
+    // exactly when the decoder would read it; the serving cap is applied to
+    // the size it declares.
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_PIXELS * 16);
+    reader.limits(limits);
     let decoder = reader.into_decoder().ok()?;
     let (width, height) = decoder.dimensions();
     Some(Header {
