@@ -57,16 +57,23 @@ fn parse_options() -> Options {
     o
 }
 
-/// What the hostile clients of a scenario do until `stop`; each returns the
-/// status codes it got (0: the connection ended without an answer, 1: no
-/// answer when the scenario stopped).
-type Hostile = fn(addr: String, stop: Arc<AtomicBool>) -> Vec<u16>;
+/// What the hostile clients of a scenario do until `stop`, with the
+/// scenario's prepared request; each returns the status codes it got (0:
+/// the connection ended without an answer, 1: no answer when the scenario
+/// stopped).
+type Hostile = fn(addr: String, request: Arc<Vec<u8>>, stop: Arc<AtomicBool>) -> Vec<u16>;
 
 struct Scenario {
     name: &'static str,
     clients: usize,
     run: Option<Hostile>,
+    /// The request the clients send, prepared once before the server starts.
+    request: fn() -> Vec<u8>,
     envs: &'static [(&'static str, &'static str)],
+}
+
+fn no_request() -> Vec<u8> {
+    Vec::new()
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -141,12 +148,8 @@ fn repeat(addr: &str, request: &[u8], stop: &AtomicBool) -> Vec<u16> {
     codes
 }
 
-fn bombs(addr: String, stop: Arc<AtomicBool>) -> Vec<u16> {
-    repeat(&addr, &bomb_request(), &stop)
-}
-
-fn large(addr: String, stop: Arc<AtomicBool>) -> Vec<u16> {
-    repeat(&addr, &large_request(), &stop)
+fn repeated(addr: String, request: Arc<Vec<u8>>, stop: Arc<AtomicBool>) -> Vec<u16> {
+    repeat(&addr, &request, &stop)
 }
 
 /// Opens a connection, sends `head`, then `unit` every 200 ms (reading in
@@ -185,14 +188,14 @@ fn dribble(addr: &str, head: &[u8], unit: &[u8], stop: &AtomicBool) -> Vec<u16> 
     codes
 }
 
-fn trickle(addr: String, stop: Arc<AtomicBool>) -> Vec<u16> {
+fn trickle(addr: String, _: Arc<Vec<u8>>, stop: Arc<AtomicBool>) -> Vec<u16> {
     let head = format!(
         "POST /image-classification HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{{"
     );
     dribble(&addr, head.as_bytes(), b" ", &stop)
 }
 
-fn headers(addr: String, stop: Arc<AtomicBool>) -> Vec<u16> {
+fn headers(addr: String, _: Arc<Vec<u8>>, stop: Arc<AtomicBool>) -> Vec<u16> {
     dribble(
         &addr,
         b"POST /image-classification HTTP/1.1\r\n",
@@ -202,7 +205,7 @@ fn headers(addr: String, stop: Arc<AtomicBool>) -> Vec<u16> {
 }
 
 /// Streams a 64 MB body to `POST /nope` while waiting for the answer.
-fn not_found(addr: String, stop: Arc<AtomicBool>) -> Vec<u16> {
+fn not_found(addr: String, _: Arc<Vec<u8>>, stop: Arc<AtomicBool>) -> Vec<u16> {
     const LEN: usize = 64 << 20;
     let mut codes = Vec::new();
     while !stop.load(Ordering::Relaxed) {
@@ -258,6 +261,7 @@ fn histogram(codes: &[u16]) -> String {
 }
 
 fn run(scenario: &Scenario, o: &Options, normal: &Arc<Vec<u8>>) {
+    let request = Arc::new((scenario.request)());
     let mut server = Server::start(o.binary.as_deref(), "image_classification", scenario.envs);
     let mut warm = Connection::new(&server.addr);
     for _ in 0..30 {
@@ -272,7 +276,8 @@ fn run(scenario: &Scenario, o: &Options, normal: &Arc<Vec<u8>>) {
         Some(run) => (0..scenario.clients)
             .map(|_| {
                 let (addr, stop) = (server.addr.clone(), Arc::clone(&stop));
-                std::thread::spawn(move || run(addr, stop))
+                let request = Arc::clone(&request);
+                std::thread::spawn(move || run(addr, request, stop))
             })
             .collect(),
         None => Vec::new(),
@@ -341,18 +346,21 @@ fn main() {
             name: "idle",
             clients: 0,
             run: None,
+            request: no_request,
             envs: &[],
         },
         Scenario {
             name: "bombs",
             clients: 16,
-            run: Some(bombs),
+            run: Some(repeated),
+            request: bomb_request,
             envs: &[],
         },
         Scenario {
             name: "large",
             clients: 16,
-            run: Some(large),
+            run: Some(repeated),
+            request: large_request,
             envs: &[],
         },
         // A 10 s body limit (default 60 s) so that the run shows the 408s.
@@ -360,18 +368,21 @@ fn main() {
             name: "trickle",
             clients: 70,
             run: Some(trickle),
+            request: no_request,
             envs: &[("PADDLEX_RS_SERVE_BODY_TIMEOUT_S", "10")],
         },
         Scenario {
             name: "headers",
             clients: 200,
             run: Some(headers),
+            request: no_request,
             envs: &[],
         },
         Scenario {
             name: "notfound",
             clients: 16,
             run: Some(not_found),
+            request: no_request,
             envs: &[],
         },
     ];

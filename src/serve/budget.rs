@@ -21,6 +21,13 @@ pub(crate) struct Reservation {
     _permit: Option<OwnedSemaphorePermit>,
 }
 
+impl Reservation {
+    /// A reservation of nothing, to grow with [`MemoryBudget::try_grow`].
+    pub(crate) fn none() -> Self {
+        Reservation { _permit: None }
+    }
+}
+
 impl MemoryBudget {
     /// A budget of `bytes` (at least one unit, at most 4 TiB).
     pub(crate) fn new(bytes: usize) -> Self {
@@ -46,7 +53,7 @@ impl MemoryBudget {
     pub(crate) fn try_reserve(&self, bytes: u64) -> Option<Reservation> {
         let units = self.units_for(bytes);
         if units == 0 {
-            return Some(Reservation { _permit: None });
+            return Some(Reservation::none());
         }
         Arc::clone(&self.units)
             .try_acquire_many_owned(units)
@@ -60,7 +67,7 @@ impl MemoryBudget {
     pub(crate) async fn reserve(&self, bytes: u64) -> Reservation {
         let units = self.units_for(bytes);
         if units == 0 {
-            return Reservation { _permit: None };
+            return Reservation::none();
         }
         // The semaphore is never closed, so acquiring only waits.
         let permit = Arc::clone(&self.units).acquire_many_owned(units).await.ok();
