@@ -462,3 +462,38 @@ fn url_inputs_follow_the_policy() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
     assert!(stderr_of(&out).contains("expected all, public or none"));
 }
+
+#[test]
+fn bodies_held_at_once_share_a_memory_budget() {
+    // A 1 MiB body budget, bodies up to 1 000 000 bytes.
+    let (_dir, server) = start(&[
+        ("PADDLEX_RS_SERVE_MAX_BODY_BYTES", "1000000"),
+        ("PADDLEX_RS_SERVE_BODY_BUDGET_MB", "1"),
+    ]);
+    let body = json!({"image": photo_b64("doc_0.png"), "visualize": false}).to_string();
+    assert!(body.len() > 60_000, "{}", body.len());
+    // One client sends 990 000 bytes of a body and stops there.
+    let mut hog = TcpStream::connect(addr(&server)).unwrap();
+    let head = b"POST /image-classification HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n";
+    hog.write_all(head).unwrap();
+    hog.write_all(&vec![b' '; 990_000]).unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    let busy = server.post("/image-classification", body.clone());
+    assert_eq!(busy.status, 503, "{}", busy.body);
+    assert!(
+        busy.body.contains("memory for request bodies"),
+        "{}",
+        busy.body
+    );
+    // Once it goes away, its share comes back.
+    drop(hog);
+    let started = Instant::now();
+    let ok = loop {
+        let reply = server.post("/image-classification", body.clone());
+        if reply.status != 503 || started.elapsed() > Duration::from_secs(20) {
+            break reply;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(ok.status, 200, "{}", ok.body);
+}

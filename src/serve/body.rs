@@ -12,7 +12,6 @@ use http_body_util::BodyExt;
 use tokio::time::Instant;
 
 use super::budget::{MemoryBudget, Reservation};
-use super::classify::busy;
 use super::error::ApiError;
 
 /// How a body may be read.
@@ -82,7 +81,7 @@ pub(crate) async fn read_body(request: Request, limits: &BodyLimits) -> Result<R
         }
         if !limits.budget.try_grow(&mut reservation, chunk.len() as u64) {
             drain(body, DRAIN_CAP, deadline).await;
-            return Err(busy());
+            return Err(bodies_busy());
         }
         data.extend_from_slice(&chunk);
     }
@@ -90,6 +89,14 @@ pub(crate) async fn read_body(request: Request, limits: &BodyLimits) -> Result<R
         bytes: data.freeze(),
         reservation,
     })
+}
+
+/// 503: the body budget is full.
+pub(crate) fn bodies_busy() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Server busy: the memory for request bodies is in use, retry later",
+    )
 }
 
 /// 408: the body did not arrive in time.

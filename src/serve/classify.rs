@@ -12,7 +12,7 @@ use image::RgbImage;
 use tokio::sync::oneshot;
 
 use super::api::{parse_infer_body, Category};
-use super::body::ReadBody;
+use super::body::{bodies_busy, ReadBody};
 use super::budget::{MemoryBudget, Reservation};
 use super::error::ApiError;
 use super::pixels::{self, Header};
@@ -136,7 +136,7 @@ async fn classify_parsed(
                 .await
                 .map_err(|e| ApiError::unprocessable(capitalize(&e.to_string())))?;
             if !service.body_budget.try_grow(&mut held, bytes.len() as u64) {
-                return Err(busy());
+                return Err(bodies_busy());
             }
             bytes
         }
