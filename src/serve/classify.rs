@@ -145,7 +145,11 @@ async fn classify_parsed(
     let cost = decode_cost(header, service.max_image_pixels, visualize)?;
     let pixels = service.decode_budget.reserve(cost).await;
     let svc = Arc::clone(service);
-    let prepared = on_pool(&service.pool, move || prepare(&svc.pre, &bytes, visualize)).await??;
+    let max_pixels = service.max_image_pixels;
+    let prepared = on_pool(&service.pool, move || {
+        prepare(&svc.pre, &bytes, visualize, max_pixels)
+    })
+    .await??;
     // The file bytes are gone.
     drop(held);
     // The decoded image is kept for the visualisation only; its share of the
@@ -188,15 +192,12 @@ async fn classify_parsed(
 
 /// The share of the decode budget an image takes; 422 for one over the
 /// pixel cap. An image whose header cannot be read is charged as the
-/// largest allowed one (the decoder then refuses it before decoding).
+/// largest allowed one: the `image` crate's decoders then refuse it before
+/// decoding (they read the same header); a JPEG frame header this reader
+/// missed would reach libjpeg-turbo, whose result is checked after decoding.
 fn decode_cost(header: Option<Header>, max_pixels: u64, visualize: bool) -> Result<u64, ApiError> {
     match header {
-        Some(h) if h.pixels() > max_pixels => Err(ApiError::unprocessable(format!(
-            "The image is too large: {}x{} = {} pixels, over this server's limit of {max_pixels} pixels",
-            h.width,
-            h.height,
-            h.pixels()
-        ))),
+        Some(h) if h.pixels() > max_pixels => Err(too_large(h.width, h.height, max_pixels)),
         Some(h) => Ok(h.decode_cost(visualize)),
         None => Ok(Header {
             width: u32::try_from(max_pixels).unwrap_or(u32::MAX),
@@ -205,6 +206,14 @@ fn decode_cost(header: Option<Header>, max_pixels: u64, visualize: bool) -> Resu
         }
         .decode_cost(visualize)),
     }
+}
+
+/// 422: an image over the serving pixel cap.
+fn too_large(width: u32, height: u32, max_pixels: u64) -> ApiError {
+    let pixels = u64::from(width) * u64::from(height);
+    ApiError::unprocessable(format!(
+        "The image is too large: {width}x{height} = {pixels} pixels, over this server's limit of {max_pixels} pixels"
+    ))
 }
 
 /// 503: too many requests in flight.
@@ -216,9 +225,18 @@ pub fn busy() -> ApiError {
 }
 
 /// Decodes and preprocesses; keeps the image for the visualisation.
-fn prepare(pre: &Preprocessor, bytes: &[u8], keep_image: bool) -> Result<Prepared, ApiError> {
+fn prepare(
+    pre: &Preprocessor,
+    bytes: &[u8],
+    keep_image: bool,
+    max_pixels: u64,
+) -> Result<Prepared, ApiError> {
     let image = decode_bytes(bytes)
         .map_err(|e| ApiError::unprocessable(format!("The image cannot be decoded: {e}")))?;
+    let (width, height) = image.dimensions();
+    if u64::from(width) * u64::from(height) > max_pixels {
+        return Err(too_large(width, height, max_pixels));
+    }
     let (size, tensor) = pre
         .run(&image)
         .map_err(|e| ApiError::unprocessable(format!("The image cannot be preprocessed: {e}")))?;
