@@ -1,14 +1,14 @@
 //! `paddlex --serve`: PaddleX's serving API for the image_classification
 //! pipeline (SPEC §9) on axum + tokio.
 //!
-//! Request headers and bodies are read under time limits ([`listener`],
-//! [`body`]), bodies before a request takes one of the admission slots that
+//! Request headers and bodies are read under time limits (`listener`,
+//! `body`), bodies before a request takes one of the admission slots that
 //! bound the requests in flight (503 beyond) and within a memory budget for
 //! bodies. Requests are then parsed, decoded and preprocessed on a small
 //! thread pool, each image first checked against the serving pixel cap and
-//! given its share of the decode memory budget ([`pixels`], [`budget`]),
+//! given its share of the decode memory budget (`pixels`, `budget`),
 //! then batched by the inference threads, each owning an ONNX Runtime
-//! session ([`worker`]). URL images follow the URL policy ([`url_policy`]);
+//! session ([`worker`]). URL images follow the URL policy (`url_policy`);
 //! SIGINT/SIGTERM stop the server after the requests in flight.
 
 pub mod access_log;

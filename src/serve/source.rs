@@ -1,6 +1,6 @@
 //! The request's `image` field to file bytes: base64 decoded as leniently as
 //! Python's `base64.b64decode`, or an http(s) URL fetched with a timeout and
-//! a size cap, when the server's URL policy allows it ([`url_policy`]).
+//! a size cap, when the server's URL policy allows it (`url_policy`).
 
 use std::time::Duration;
 
