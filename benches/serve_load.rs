@@ -9,16 +9,17 @@
 //! ```
 //!
 //! Bounded in count (`--requests`) and time (`--max-seconds`); loopback only.
+//! `--binary PATH` runs another build's binary (a before/after comparison).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+mod serve_common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use serve_common::{ms, percentile, post, Connection, Server};
 
 struct Options {
     requests: usize,
@@ -28,6 +29,7 @@ struct Options {
     image: PathBuf,
     expect: String,
     pipeline: String,
+    binary: Option<PathBuf>,
 }
 
 fn parse_options() -> Options {
@@ -40,6 +42,7 @@ fn parse_options() -> Options {
         image: root.join("tests/data/photos/chelsea.png"),
         expect: "tiger cat".into(),
         pipeline: "image_classification".into(),
+        binary: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -52,159 +55,12 @@ fn parse_options() -> Options {
             "--image" => o.image = PathBuf::from(value()),
             "--expect" => o.expect = value(),
             "--pipeline" => o.pipeline = value(),
+            "--binary" => o.binary = Some(PathBuf::from(value())),
             // `cargo bench` passes `--bench`.
             _ => {}
         }
     }
     o
-}
-
-/// The server process and its address.
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Server {
-    fn start(pipeline: &str) -> Server {
-        let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("paddlex-cache");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_paddlex"))
-            .args([
-                "--serve",
-                "--pipeline",
-                pipeline,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-            ])
-            .env("PADDLE_PDX_CACHE_HOME", cache)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the server");
-        let stderr = child.stderr.take().expect("stderr");
-        let mut lines = BufReader::new(stderr).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("the server exited before listening")
-                .expect("read stderr");
-            if let Some(rest) = line.split("running on http://").nth(1) {
-                break rest
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
-            }
-        };
-        // Keep draining stderr so the server never blocks on it.
-        std::thread::spawn(move || for _ in lines {});
-        Server { child, addr }
-    }
-
-    fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    }
-
-    fn stop(mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-/// A keep-alive HTTP/1.1 connection that POSTs one body at a time.
-struct Connection {
-    addr: String,
-    stream: Option<BufReader<TcpStream>>,
-}
-
-impl Connection {
-    fn new(addr: &str) -> Self {
-        Connection {
-            addr: addr.to_string(),
-            stream: None,
-        }
-    }
-
-    /// Sends `request` (head and body) and returns (status, body).
-    fn send(&mut self, request: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
-        if self.stream.is_none() {
-            let s = TcpStream::connect(&self.addr)?;
-            s.set_nodelay(true)?;
-            s.set_read_timeout(Some(Duration::from_secs(60)))?;
-            self.stream = Some(BufReader::new(s));
-        }
-        let result = self.exchange(request);
-        if result.is_err() {
-            self.stream = None;
-        }
-        result
-    }
-
-    fn exchange(&mut self, request: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
-        let reader = self
-            .stream
-            .as_mut()
-            .ok_or(std::io::ErrorKind::NotConnected)?;
-        reader.get_mut().write_all(request)?;
-        let mut line = String::new();
-        reader.read_line(&mut line)?;
-        let status = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let mut length = 0usize;
-        loop {
-            line.clear();
-            reader.read_line(&mut line)?;
-            let header = line.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().unwrap_or(0);
-                }
-            }
-        }
-        let mut body = vec![0u8; length];
-        reader.read_exact(&mut body)?;
-        Ok((status, body))
-    }
-}
-
-fn post(path: &str, body: &str) -> Vec<u8> {
-    let mut req = format!(
-        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    req.extend_from_slice(body.as_bytes());
-    req
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 fn main() {
@@ -213,7 +69,7 @@ fn main() {
     let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
     let body = format!("{{\"image\":\"{b64}\",\"visualize\":{}}}", o.visualize);
     let request = Arc::new(post("/image-classification", &body));
-    let server = Server::start(&o.pipeline);
+    let server = Server::start(o.binary.as_deref(), &o.pipeline, &[]);
     println!(
         "server {} | image {} ({} bytes) | visualize {} | {} client threads | {} requests",
         server.addr,
@@ -281,7 +137,7 @@ fn main() {
             })
         })
         .collect();
-    let pid = server.child.id();
+    let pid = server.pid();
     let sampler = {
         let rss_samples = Arc::clone(&rss_samples);
         let next = Arc::clone(&next);

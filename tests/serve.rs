@@ -285,6 +285,8 @@ fn urls_limits_and_timeouts() {
     let (_dir, server) = start_doc_ori(&[
         ("PADDLEX_RS_SERVE_MAX_BODY_BYTES", "150000"),
         ("PADDLEX_RS_SERVE_FETCH_TIMEOUT_S", "1"),
+        // The file server is on loopback.
+        ("PADDLEX_RS_SERVE_URL_INPUTS", "all"),
     ]);
     let body = |url: String| json!({"image": url, "visualize": false}).to_string();
     let ok = server.post("/image-classification", body(format!("{files}/doc_0.png")));
@@ -482,7 +484,7 @@ fn the_default_pipeline_serves_efficientnet() {
 #[test]
 fn sigterm_finishes_requests_in_flight_then_exits_0() {
     let files = file_server(Duration::from_millis(1500));
-    let (_dir, mut server) = start_doc_ori(&[]);
+    let (_dir, mut server) = start_doc_ori(&[("PADDLEX_RS_SERVE_URL_INPUTS", "all")]);
     let url = format!("{}/image-classification", server.base);
     let body = json!({"image": format!("{files}/doc_0.png"), "visualize": false}).to_string();
     let in_flight =

@@ -2,20 +2,27 @@
 //! way FastAPI and pydantic (lax mode) validate it, and the response bodies,
 //! written byte for byte in FastAPI's layout and key order.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 use super::pyjson::{self, DUMPS_DEFAULT};
 use crate::pyfmt::float::repr_f64;
 
-/// A validated `POST /image-classification` body.
+/// A validated `POST /image-classification` body, borrowing from the body
+/// text where it can (the image is usually most of it).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InferRequest {
+pub struct InferRequest<'a> {
     /// Base64 of the file bytes, or an http(s) URL.
-    pub image: String,
+    pub image: Cow<'a, str>,
     /// Top-k asked for; `None` uses the pipeline's.
     pub topk: Option<usize>,
     /// Whether to return the visualisation; `None` uses `Serving.visualize`.
     pub visualize: Option<bool>,
+    /// A string `logId` found in the body, echoed on errors.
+    pub log_id: Option<String>,
 }
 
 /// One pydantic validation error, as FastAPI reports it.
@@ -74,16 +81,15 @@ impl Invalid {
     }
 }
 
-/// The client's `logId` in a parsed body, when it is a string.
-pub fn log_id_of(body: &Value) -> Option<String> {
-    body.get("logId")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-}
+/// The top-level fields of a body, each left as unparsed JSON text.
+type Fields<'a> = HashMap<String, &'a RawValue>;
 
-/// Parses and validates a request body. Any content type is read as JSON
+/// Parses and validates a request body, once: the top-level object is split
+/// into its fields without parsing their values, the image string is
+/// borrowed from the body (copied only when it holds escapes), and only the
+/// small fields are parsed further. Any content type is read as JSON
 /// (FastAPI would refuse a body sent without a JSON content type).
-pub fn parse_infer_body(body: &[u8]) -> Result<InferRequest, Invalid> {
+pub fn parse_infer_body(body: &[u8]) -> Result<InferRequest<'_>, Invalid> {
     let invalid = |errors: Vec<FieldError>, log_id: Option<String>| Invalid { errors, log_id };
     if body.is_empty() {
         let missing = FieldError {
@@ -95,49 +101,61 @@ pub fn parse_infer_body(body: &[u8]) -> Result<InferRequest, Invalid> {
         };
         return Err(invalid(vec![missing], None));
     }
-    let value = parse_json(body).map_err(|e| invalid(vec![*e], None))?;
-    let log_id = log_id_of(&value);
-    let Value::Object(map) = &value else {
-        let error = FieldError {
-            kind: "model_attributes_type",
-            loc: vec![json!("body")],
-            msg: "Input should be a valid dictionary or object to extract fields from".into(),
-            input: value.clone(),
-            ctx: None,
-        };
-        return Err(invalid(vec![error], log_id));
-    };
-    let mut errors = Vec::new();
-    let image = match map.get("image") {
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => {
-            errors.push(*FieldError::field(
-                "string_type",
-                "image",
-                "Input should be a valid string",
-                other,
-            ));
-            None
+    let text = json_text(body).map_err(|e| invalid(vec![*e], None))?;
+    let fields: Fields<'_> = match serde_json::from_str(text) {
+        Ok(fields) => fields,
+        // Valid JSON that is not an object, or not JSON at all (only these
+        // rare bodies are parsed a second time, for pydantic's `input`).
+        Err(_) => {
+            let value = parse_value(text).map_err(|e| invalid(vec![*e], None))?;
+            let error = FieldError {
+                kind: "model_attributes_type",
+                loc: vec![json!("body")],
+                msg: "Input should be a valid dictionary or object to extract fields from".into(),
+                input: value,
+                ctx: None,
+            };
+            return Err(invalid(vec![error], None));
         }
+    };
+    let log_id = fields
+        .get("logId")
+        .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok());
+    let mut errors = Vec::new();
+    let image = match fields.get("image") {
+        Some(raw) => match string_of(raw) {
+            Some(image) => Some(image),
+            None => {
+                errors.push(*FieldError::field(
+                    "string_type",
+                    "image",
+                    "Input should be a valid string",
+                    &value_of(raw),
+                ));
+                None
+            }
+        },
         None => {
+            // pydantic echoes the whole body; the image is not in it.
+            let whole = parse_value(text).unwrap_or(Value::Null);
             errors.push(*FieldError::field(
                 "missing",
                 "image",
                 "Field required",
-                &value,
+                &whole,
             ));
             None
         }
     };
-    let topk = map
+    let topk = fields
         .get("topk")
-        .map_or(Ok(None), validate_topk)
+        .map_or(Ok(None), |raw| validate_topk(&value_of(raw)))
         .map_err(|e| errors.push(*e))
         .ok()
         .flatten();
-    let visualize = map
+    let visualize = fields
         .get("visualize")
-        .map_or(Ok(None), validate_visualize)
+        .map_or(Ok(None), |raw| validate_visualize(&value_of(raw)))
         .map_err(|e| errors.push(*e))
         .ok()
         .flatten();
@@ -146,30 +164,54 @@ pub fn parse_infer_body(body: &[u8]) -> Result<InferRequest, Invalid> {
             image,
             topk,
             visualize,
+            log_id,
         }),
         _ => Err(invalid(errors, log_id)),
     }
 }
 
-/// Parses JSON, reporting a syntax error the way FastAPI does (`json_invalid`
-/// at Python's character position, with Python's message).
-fn parse_json(body: &[u8]) -> Result<Value, Box<FieldError>> {
+/// A JSON string value, borrowed when it has no escapes; `None` for other types.
+fn string_of<'a>(raw: &'a RawValue) -> Option<Cow<'a, str>> {
+    let text = raw.get();
+    if !text.starts_with('"') {
+        return None;
+    }
+    match serde_json::from_str::<&str>(text) {
+        Ok(borrowed) => Some(Cow::Borrowed(borrowed)),
+        Err(_) => serde_json::from_str::<String>(text).ok().map(Cow::Owned),
+    }
+}
+
+/// A field's value, parsed (it is valid JSON: the body parsed).
+fn value_of(raw: &RawValue) -> Value {
+    serde_json::from_str(raw.get()).unwrap_or(Value::Null)
+}
+
+/// The body as text: a UTF-8 BOM skipped, invalid UTF-8 reported as FastAPI does.
+fn json_text(body: &[u8]) -> Result<&str, Box<FieldError>> {
     let body = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body);
-    let json_invalid = |pos: usize, error: String| {
-        Box::new(FieldError {
-            kind: "json_invalid",
-            loc: vec![json!("body"), json!(pos)],
-            msg: "JSON decode error".into(),
-            input: json!({}),
-            ctx: Some(json!({ "error": error })),
-        })
-    };
-    let text = std::str::from_utf8(body).map_err(|e| {
+    std::str::from_utf8(body).map_err(|e| {
         json_invalid(
             e.valid_up_to(),
             "the body is not valid UTF-8 text".to_string(),
         )
-    })?;
+    })
+}
+
+/// A `json_invalid` error at Python's character position.
+fn json_invalid(pos: usize, error: String) -> Box<FieldError> {
+    Box::new(FieldError {
+        kind: "json_invalid",
+        loc: vec![json!("body"), json!(pos)],
+        msg: "JSON decode error".into(),
+        input: json!({}),
+        ctx: Some(json!({ "error": error })),
+    })
+}
+
+/// Parses JSON, reporting a syntax error the way FastAPI does (`json_invalid`
+/// at Python's character position, with Python's message).
+fn parse_value(text: &str) -> Result<Value, Box<FieldError>> {
     serde_json::from_str(text).map_err(|e| match pyjson::locate_error(text) {
         Some(py) => json_invalid(py.pos, py.msg),
         // Text Python accepts but serde does not (NaN, lone surrogates, depth).
@@ -325,8 +367,8 @@ pub fn new_log_id() -> String {
 }
 
 /// The OpenAPI document served at `/openapi.json`: PaddleX's schema names
-/// and fields, plus the 413 and 503 answers this server adds.
-pub const OPENAPI_JSON: &str = r##"{"openapi":"3.1.0","info":{"title":"paddlex-rs image_classification","version":"0.1.0"},"paths":{"/health":{"get":{"summary":"Check Health","operationId":"checkHealth","responses":{"200":{"description":"Healthy","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}}}}},"/image-classification":{"post":{"summary":"Infer","operationId":"infer","requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"#/components/schemas/InferRequest"}}}},"responses":{"200":{"description":"Success","content":{"application/json":{"schema":{"$ref":"#/components/schemas/InferResponse"}}}},"413":{"description":"Request body too large","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}},"422":{"description":"Invalid body, or an image that cannot be fetched or decoded","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}},"500":{"description":"Server fault","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}},"503":{"description":"Queue full, retry later","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}}}}}},"components":{"schemas":{"NoResultResponse":{"type":"object","required":["logId","errorCode","errorMsg"],"properties":{"logId":{"type":"string"},"errorCode":{"type":"integer"},"errorMsg":{"type":"string"}}},"InferRequest":{"type":"object","required":["image"],"properties":{"image":{"type":"string","description":"base64 of the image file, or an http(s) URL"},"topk":{"anyOf":[{"type":"integer","exclusiveMinimum":0},{"type":"null"}]},"visualize":{"anyOf":[{"type":"boolean"},{"type":"null"}]}}},"Category":{"type":"object","required":["id","name","score"],"properties":{"id":{"type":"integer"},"name":{"type":"string"},"score":{"type":"number"}}},"InferResult":{"type":"object","required":["categories"],"properties":{"categories":{"type":"array","items":{"$ref":"#/components/schemas/Category"}},"image":{"type":"string","description":"base64 JPEG of the visualisation"}}},"InferResponse":{"type":"object","required":["logId","result","errorCode","errorMsg"],"properties":{"logId":{"type":"string"},"result":{"$ref":"#/components/schemas/InferResult"},"errorCode":{"type":"integer","const":0},"errorMsg":{"type":"string","const":"Success"}}}}}}"##;
+/// and fields, plus the 408, 413 and 503 answers this server adds.
+pub const OPENAPI_JSON: &str = r##"{"openapi":"3.1.0","info":{"title":"paddlex-rs image_classification","version":"0.1.0"},"paths":{"/health":{"get":{"summary":"Check Health","operationId":"checkHealth","responses":{"200":{"description":"Healthy","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}}}}},"/image-classification":{"post":{"summary":"Infer","operationId":"infer","requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"#/components/schemas/InferRequest"}}}},"responses":{"200":{"description":"Success","content":{"application/json":{"schema":{"$ref":"#/components/schemas/InferResponse"}}}},"408":{"description":"Request body not received in time","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}},"413":{"description":"Request body too large","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}},"422":{"description":"Invalid body, or an image that cannot be fetched or decoded","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}},"500":{"description":"Server fault","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}},"503":{"description":"Queue full, retry later","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}}}}}},"components":{"schemas":{"NoResultResponse":{"type":"object","required":["logId","errorCode","errorMsg"],"properties":{"logId":{"type":"string"},"errorCode":{"type":"integer"},"errorMsg":{"type":"string"}}},"InferRequest":{"type":"object","required":["image"],"properties":{"image":{"type":"string","description":"base64 of the image file, or an http(s) URL"},"topk":{"anyOf":[{"type":"integer","exclusiveMinimum":0},{"type":"null"}]},"visualize":{"anyOf":[{"type":"boolean"},{"type":"null"}]}}},"Category":{"type":"object","required":["id","name","score"],"properties":{"id":{"type":"integer"},"name":{"type":"string"},"score":{"type":"number"}}},"InferResult":{"type":"object","required":["categories"],"properties":{"categories":{"type":"array","items":{"$ref":"#/components/schemas/Category"}},"image":{"type":"string","description":"base64 JPEG of the visualisation"}}},"InferResponse":{"type":"object","required":["logId","result","errorCode","errorMsg"],"properties":{"logId":{"type":"string"},"result":{"$ref":"#/components/schemas/InferResult"},"errorCode":{"type":"integer","const":0},"errorMsg":{"type":"string","const":"Success"}}}}}}"##;
 
 #[cfg(test)]
 mod tests {
@@ -344,9 +386,13 @@ mod tests {
             InferRequest {
                 image: "abc".into(),
                 topk: Some(3),
-                visualize: Some(false)
+                visualize: Some(false),
+                log_id: None,
             }
         );
+        assert!(matches!(r.image, Cow::Borrowed(_)), "not copied");
+        let r = parse_infer_body(br#"{"image": "a\/b", "image": "c\nd", "logId": "x"}"#).unwrap();
+        assert_eq!((r.image.as_ref(), r.log_id.as_deref()), ("c\nd", Some("x")));
         let r = parse_infer_body(br#"{"image": "abc", "topk": 2.0, "visualize": null, "x": 1}"#)
             .unwrap();
         assert_eq!((r.topk, r.visualize), (Some(2), None));

@@ -1,6 +1,7 @@
-//! One request's classification: image bytes (base64 or URL) → decode and
-//! preprocess on the decode pool → the inference queue → top-k, and the
-//! visualisation when asked for.
+//! One request's classification: the body parsed on the decode pool, the
+//! image bytes (base64 or URL) probed for their size, a share of the decode
+//! budget reserved, then decode and preprocess on the decode pool → the
+//! inference queue → top-k, and the visualisation when asked for.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -10,9 +11,12 @@ use base64::Engine;
 use image::RgbImage;
 use tokio::sync::oneshot;
 
-use super::api::{Category, InferRequest};
+use super::api::{parse_infer_body, Category};
+use super::body::{bodies_busy, ReadBody};
+use super::budget::{MemoryBudget, Reservation};
 use super::error::ApiError;
-use super::source;
+use super::pixels::{self, Header};
+use super::source::{self, Fetcher};
 use super::worker::{InferenceQueue, QueueError};
 use crate::image::decode::decode_bytes;
 use crate::image::jpeg;
@@ -35,12 +39,16 @@ pub struct Service {
     pub default_visualize: bool,
     /// The inference thread's queue.
     pub queue: InferenceQueue,
-    /// Threads for decoding, preprocessing and JPEG encoding.
+    /// Threads for parsing, decoding, preprocessing and JPEG encoding.
     pub pool: rayon::ThreadPool,
-    /// Client for image URLs.
-    pub http: reqwest::Client,
-    /// Cap on a fetched image.
-    pub max_fetch_bytes: usize,
+    /// Image URLs, under the server's URL policy.
+    pub fetcher: Fetcher,
+    /// Largest image, in pixels (422 above).
+    pub max_image_pixels: u64,
+    /// Memory for decoded images in flight.
+    pub(crate) decode_budget: MemoryBudget,
+    /// Memory for bodies and fetched files (503 when full).
+    pub(crate) body_budget: MemoryBudget,
 }
 
 /// What inference returns to the handler.
@@ -58,32 +66,95 @@ struct Prepared {
     tensor: Vec<f32>,
 }
 
-/// Classifies the image of a validated request.
-pub async fn classify(
+/// A validated request, its body no longer needed.
+struct Parsed {
+    /// The file bytes (base64 decoded), or the URL to fetch.
+    source: Source,
+    k: usize,
+    visualize: bool,
+    log_id: Option<String>,
+}
+
+enum Source {
+    Bytes(Vec<u8>),
+    Url(String),
+}
+
+/// Classifies the image of a request body; errors carry the client's `logId`.
+pub(crate) async fn classify(
     service: &Arc<Service>,
-    request: InferRequest,
+    body: ReadBody,
 ) -> Result<Classified, ApiError> {
-    let visualize = request.visualize.unwrap_or(service.default_visualize);
-    let k = request.topk.unwrap_or(service.default_k);
-    let fetched = if is_url(&request.image) {
-        Some(
-            source::fetch(&service.http, &request.image, service.max_fetch_bytes)
-                .await
-                .map_err(|e| ApiError::unprocessable(capitalize(&e.to_string())))?,
-        )
-    } else {
-        None
-    };
-    let svc = Arc::clone(service);
-    let prepared = on_pool(&service.pool, move || {
-        let bytes = match fetched {
-            Some(bytes) => bytes,
-            None => source::decode_base64(&request.image)
-                .map_err(|e| ApiError::unprocessable(capitalize(&e.to_string())))?,
+    let ReadBody { bytes, reservation } = body;
+    let (default_k, default_visualize) = (service.default_k, service.default_visualize);
+    let parsed = on_pool(&service.pool, move || {
+        let request = parse_infer_body(&bytes).map_err(|invalid| {
+            ApiError::unprocessable(invalid.message()).with_log_id(invalid.log_id)
+        })?;
+        let source = if is_url(&request.image) {
+            Source::Url(request.image.into_owned())
+        } else {
+            match source::decode_base64(&request.image) {
+                Ok(bytes) => Source::Bytes(bytes),
+                Err(e) => {
+                    return Err(ApiError::unprocessable(capitalize(&e.to_string()))
+                        .with_log_id(request.log_id))
+                }
+            }
         };
-        prepare(&svc.pre, &bytes, visualize)
+        Ok(Parsed {
+            source,
+            k: request.topk.unwrap_or(default_k),
+            visualize: request.visualize.unwrap_or(default_visualize),
+            log_id: request.log_id,
+        })
     })
     .await??;
+    let log_id = parsed.log_id.clone();
+    classify_parsed(service, parsed, reservation)
+        .await
+        .map_err(|e| e.with_log_id(log_id))
+}
+
+async fn classify_parsed(
+    service: &Arc<Service>,
+    parsed: Parsed,
+    mut held: Reservation,
+) -> Result<Classified, ApiError> {
+    let Parsed {
+        source,
+        k,
+        visualize,
+        ..
+    } = parsed;
+    let bytes = match source {
+        Source::Bytes(bytes) => bytes,
+        Source::Url(url) => {
+            let bytes = service
+                .fetcher
+                .fetch(&url)
+                .await
+                .map_err(|e| ApiError::unprocessable(capitalize(&e.to_string())))?;
+            if !service.body_budget.try_grow(&mut held, bytes.len() as u64) {
+                return Err(bodies_busy());
+            }
+            bytes
+        }
+    };
+    let header = pixels::probe(&bytes);
+    let cost = decode_cost(header, service.max_image_pixels, visualize)?;
+    let pixels = service.decode_budget.reserve(cost).await;
+    let svc = Arc::clone(service);
+    let max_pixels = service.max_image_pixels;
+    let prepared = on_pool(&service.pool, move || {
+        prepare(&svc.pre, &bytes, visualize, max_pixels)
+    })
+    .await??;
+    // The file bytes are gone.
+    drop(held);
+    // The decoded image is kept for the visualisation only; its share of the
+    // budget goes back with it.
+    let pixels = prepared.image.is_some().then_some(pixels);
     let reply = service
         .queue
         .submit(prepared.tensor, prepared.size)
@@ -115,7 +186,34 @@ pub async fn classify(
         }
         None => None,
     };
+    drop(pixels);
     Ok(Classified { categories, image })
+}
+
+/// The share of the decode budget an image takes; 422 for one over the
+/// pixel cap. An image whose header cannot be read is charged as the
+/// largest allowed one: the `image` crate's decoders then refuse it before
+/// decoding (they read the same header); a JPEG frame header this reader
+/// missed would reach libjpeg-turbo, whose result is checked after decoding.
+fn decode_cost(header: Option<Header>, max_pixels: u64, visualize: bool) -> Result<u64, ApiError> {
+    match header {
+        Some(h) if h.pixels() > max_pixels => Err(too_large(h.width, h.height, max_pixels)),
+        Some(h) => Ok(h.decode_cost(visualize)),
+        None => Ok(Header {
+            width: u32::try_from(max_pixels).unwrap_or(u32::MAX),
+            height: 1,
+            bytes_per_pixel: 16,
+        }
+        .decode_cost(visualize)),
+    }
+}
+
+/// 422: an image over the serving pixel cap.
+fn too_large(width: u32, height: u32, max_pixels: u64) -> ApiError {
+    let pixels = u64::from(width) * u64::from(height);
+    ApiError::unprocessable(format!(
+        "The image is too large: {width}x{height} = {pixels} pixels, over this server's limit of {max_pixels} pixels"
+    ))
 }
 
 /// 503: too many requests in flight.
@@ -127,9 +225,18 @@ pub fn busy() -> ApiError {
 }
 
 /// Decodes and preprocesses; keeps the image for the visualisation.
-fn prepare(pre: &Preprocessor, bytes: &[u8], keep_image: bool) -> Result<Prepared, ApiError> {
+fn prepare(
+    pre: &Preprocessor,
+    bytes: &[u8],
+    keep_image: bool,
+    max_pixels: u64,
+) -> Result<Prepared, ApiError> {
     let image = decode_bytes(bytes)
         .map_err(|e| ApiError::unprocessable(format!("The image cannot be decoded: {e}")))?;
+    let (width, height) = image.dimensions();
+    if u64::from(width) * u64::from(height) > max_pixels {
+        return Err(too_large(width, height, max_pixels));
+    }
     let (size, tensor) = pre
         .run(&image)
         .map_err(|e| ApiError::unprocessable(format!("The image cannot be preprocessed: {e}")))?;

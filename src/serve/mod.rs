@@ -1,20 +1,29 @@
 //! `paddlex --serve`: PaddleX's serving API for the image_classification
 //! pipeline (SPEC §9) on axum + tokio.
 //!
-//! Requests are validated on the async runtime, decoded and preprocessed on a
-//! small thread pool in parallel, then batched by one inference thread that
-//! owns the ONNX Runtime session ([`worker`]). A semaphore bounds the
-//! requests in flight (503 beyond), bodies are capped (413), URL fetches time
-//! out, and SIGINT/SIGTERM stop the server after the requests in flight.
+//! Request headers and bodies are read under time limits (`listener`,
+//! `body`), bodies before a request takes one of the admission slots that
+//! bound the requests in flight (503 beyond) and within a memory budget for
+//! bodies. Requests are then parsed, decoded and preprocessed on a small
+//! thread pool, each image first checked against the serving pixel cap and
+//! given its share of the decode memory budget (`pixels`, `budget`),
+//! then batched by the inference threads, each owning an ONNX Runtime
+//! session ([`worker`]). URL images follow the URL policy (`url_policy`);
+//! SIGINT/SIGTERM stop the server after the requests in flight.
 
 pub mod access_log;
 pub mod api;
+pub(crate) mod body;
+pub(crate) mod budget;
 pub mod classify;
 pub mod error;
 pub mod handlers;
+pub(crate) mod listener;
 pub mod options;
+pub(crate) mod pixels;
 pub mod pyjson;
 pub mod source;
+pub(crate) mod url_policy;
 pub mod worker;
 
 use std::net::SocketAddr;
@@ -25,6 +34,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use tokio::sync::{watch, Semaphore};
 
+use self::access_log::AccessLog;
+use self::body::BodyLimits;
+use self::budget::MemoryBudget;
 use self::classify::Service;
 use self::handlers::AppState;
 use self::options::ServeOptions;
@@ -40,7 +52,7 @@ use crate::setup::{self, Loaded, SetupRequest};
 
 /// Loads the pipeline and serves it until SIGINT or SIGTERM.
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    let options = ServeOptions::from_env();
+    let options = ServeOptions::from_env()?;
     let Loaded {
         config,
         model,
@@ -71,7 +83,13 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         .thread_name(|i| format!("decode-{i}"))
         .build()
         .context("cannot start the decode threads")?;
-    let http = source::http_client(options.fetch_timeout).map_err(anyhow::Error::msg)?;
+    let fetcher = source::Fetcher::new(
+        options.url_inputs,
+        options.fetch_timeout,
+        options.max_body_bytes,
+    )
+    .map_err(anyhow::Error::msg)?;
+    let body_budget = MemoryBudget::new(options.body_budget_bytes);
     let service = Service {
         pre,
         labels,
@@ -79,44 +97,57 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         default_visualize: config.serving_visualize,
         queue,
         pool,
-        http,
-        max_fetch_bytes: options.max_body_bytes,
+        fetcher,
+        max_image_pixels: options.max_image_pixels,
+        decode_budget: MemoryBudget::new(options.decode_budget_bytes),
+        body_budget: body_budget.clone(),
     };
     let state = AppState {
         service: Arc::new(service),
         permits: Arc::new(Semaphore::new(options.max_pending)),
-        max_body_bytes: options.max_body_bytes,
+        body: BodyLimits {
+            max_bytes: options.max_body_bytes,
+            timeout: options.body_timeout,
+            budget: body_budget,
+        },
     };
+    let (access_log, log_writer) =
+        AccessLog::start().context("cannot start the access log thread")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(options.io_threads.max(1))
         .thread_name("http")
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let served = runtime.block_on(serve(args, state, &options));
+    let served = runtime.block_on(serve(args, router(state, access_log), &options));
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
-    // Every queue handle is gone with the runtime: the inference threads drain and end.
+    // Every queue handle is gone with the runtime: the inference threads drain and end,
+    // and the access log writer writes what is left.
     for handle in inference {
         let _ = handle.join();
     }
+    let _ = log_writer.join();
     served?;
     eprintln!("INFO:     Finished server process [{}]", std::process::id());
     Ok(ExitCode::Success)
 }
 
-/// The routes.
-pub fn router(state: AppState) -> Router {
+/// The routes, with the access log.
+pub fn router(state: AppState, access_log: AccessLog) -> Router {
     Router::new()
         .route("/image-classification", post(handlers::infer))
         .route("/health", get(handlers::health))
         .route("/openapi.json", get(handlers::openapi))
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
-        .layer(axum::middleware::from_fn(access_log::log_requests))
+        .layer(axum::middleware::from_fn_with_state(
+            access_log,
+            access_log::log_requests,
+        ))
         .with_state(state)
 }
 
-async fn serve(args: &ServeArgs, state: AppState, options: &ServeOptions) -> anyhow::Result<()> {
+async fn serve(args: &ServeArgs, app: Router, options: &ServeOptions) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
         .await
         .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
@@ -133,15 +164,11 @@ async fn serve(args: &ServeArgs, state: AppState, options: &ServeOptions) -> any
         eprintln!("INFO:     Shutting down");
         let _ = stop_tx.send(true);
     });
-    let mut graceful_rx = stop_rx.clone();
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        let _ = graceful_rx.wait_for(|stop| *stop).await;
-    });
-    let mut server = tokio::spawn(async move { server.await });
+    let server = listener::serve(listener, app, options.header_timeout, stop_rx.clone());
+    let mut server = tokio::spawn(server);
     let grace = options.shutdown_grace;
     tokio::select! {
-        done = &mut server => done.context("the server task failed")?.context("the server failed")?,
+        done = &mut server => done.context("the server task failed")?,
         () = async {
             let _ = stop_rx.wait_for(|stop| *stop).await;
             tokio::time::sleep(grace).await;

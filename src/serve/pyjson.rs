@@ -23,19 +23,26 @@ pub struct DecodeError {
 const MAX_DEPTH: usize = 900;
 
 /// Where and why Python's `json.loads` rejects `text`; `None` when it accepts it.
+/// Scans the bytes in place (no copy of the text) and converts the byte
+/// offset of the error to Python's character offset at the end.
 pub fn locate_error(text: &str) -> Option<DecodeError> {
-    let chars: Vec<char> = text.chars().collect();
-    let scanner = Scanner { s: &chars };
+    let scanner = Scanner { s: text.as_bytes() };
     let start = scanner.skip_ws(0);
     let result = scanner.value(start, 0).and_then(|end| {
         let end = scanner.skip_ws(end);
-        if end == chars.len() {
+        if end == text.len() {
             Ok(end)
         } else {
             Err(err(end, "Extra data"))
         }
     });
-    result.err()
+    result.err().map(|mut e| {
+        // Every error offset is at an ASCII byte or the end, a char boundary.
+        e.pos = text
+            .get(..e.pos)
+            .map_or(e.pos, |before| before.chars().count());
+        e
+    })
 }
 
 fn err(pos: usize, msg: &str) -> DecodeError {
@@ -45,25 +52,29 @@ fn err(pos: usize, msg: &str) -> DecodeError {
     }
 }
 
-/// A recursive scanner following CPython's `json.scanner` / `json.decoder`.
+/// A recursive scanner following CPython's `json.scanner` / `json.decoder`,
+/// over UTF-8 bytes: every byte of a multi-byte character is >= 0x80, so
+/// the ASCII tests below never match inside one.
 struct Scanner<'a> {
-    s: &'a [char],
+    s: &'a [u8],
 }
 
 impl Scanner<'_> {
-    fn at(&self, i: usize) -> Option<char> {
+    fn at(&self, i: usize) -> Option<u8> {
         self.s.get(i).copied()
     }
 
     fn skip_ws(&self, mut i: usize) -> usize {
-        while matches!(self.at(i), Some(' ' | '\t' | '\n' | '\r')) {
+        while matches!(self.at(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             i += 1;
         }
         i
     }
 
     fn starts_with(&self, i: usize, word: &str) -> bool {
-        (i..).zip(word.chars()).all(|(j, c)| self.at(j) == Some(c))
+        self.s
+            .get(i..)
+            .is_some_and(|rest| rest.starts_with(word.as_bytes()))
     }
 
     /// Scans one value at `i`; returns the index after it.
@@ -72,13 +83,13 @@ impl Scanner<'_> {
             return Err(err(i, "Maximum nesting depth exceeded"));
         }
         match self.at(i) {
-            Some('"') => self.string(i + 1),
-            Some('{') => self.object(i + 1, depth + 1),
-            Some('[') => self.array(i + 1, depth + 1),
+            Some(b'"') => self.string(i + 1),
+            Some(b'{') => self.object(i + 1, depth + 1),
+            Some(b'[') => self.array(i + 1, depth + 1),
             _ => {
                 for word in ["null", "true", "false", "NaN", "Infinity", "-Infinity"] {
                     if self.starts_with(i, word) {
-                        return Ok(i + word.chars().count());
+                        return Ok(i + word.len());
                     }
                 }
                 self.number(i).ok_or_else(|| err(i, "Expecting value"))
@@ -96,22 +107,22 @@ impl Scanner<'_> {
             (j > start).then_some(j)
         };
         let mut j = i;
-        if self.at(j) == Some('-') {
+        if self.at(j) == Some(b'-') {
             j += 1;
         }
         j = match self.at(j) {
-            Some('0') => j + 1,
-            Some('1'..='9') => digits(j)?,
+            Some(b'0') => j + 1,
+            Some(b'1'..=b'9') => digits(j)?,
             _ => return None,
         };
-        if self.at(j) == Some('.') {
+        if self.at(j) == Some(b'.') {
             if let Some(k) = digits(j + 1) {
                 j = k;
             }
         }
-        if matches!(self.at(j), Some('e' | 'E')) {
+        if matches!(self.at(j), Some(b'e' | b'E')) {
             let mut k = j + 1;
-            if matches!(self.at(k), Some('+' | '-')) {
+            if matches!(self.at(k), Some(b'+' | b'-')) {
                 k += 1;
             }
             if let Some(k) = digits(k) {
@@ -130,29 +141,27 @@ impl Scanner<'_> {
                 return Err(err(begin, "Unterminated string starting at"));
             };
             match c {
-                '"' => return Ok(i + 1),
-                '\\' => {
+                b'"' => return Ok(i + 1),
+                b'\\' => {
                     let Some(esc) = self.at(i + 1) else {
                         return Err(err(begin, "Unterminated string starting at"));
                     };
-                    if esc == 'u' {
-                        let hex: String = self.s
-                            [(i + 2).min(self.s.len())..(i + 6).min(self.s.len())]
-                            .iter()
-                            .collect();
-                        let valid =
-                            hex.chars().count() == 4 && hex.chars().all(|h| h.is_ascii_hexdigit());
+                    if esc == b'u' {
+                        let valid = self
+                            .s
+                            .get(i + 2..i + 6)
+                            .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit));
                         if !valid {
                             return Err(err(i + 1, "Invalid \\uXXXX escape"));
                         }
                         i += 6;
-                    } else if "\"\\/bfnrt".contains(esc) {
+                    } else if b"\"\\/bfnrt".contains(&esc) {
                         i += 2;
                     } else {
                         return Err(err(i, "Invalid \\escape"));
                     }
                 }
-                c if (c as u32) < 0x20 => return Err(err(i, "Invalid control character at")),
+                c if c < 0x20 => return Err(err(i, "Invalid control character at")),
                 _ => i += 1,
             }
         }
@@ -162,8 +171,8 @@ impl Scanner<'_> {
     fn object(&self, start: usize, depth: usize) -> Result<usize, DecodeError> {
         let mut end = self.skip_ws(start);
         match self.at(end) {
-            Some('}') => return Ok(end + 1),
-            Some('"') => {}
+            Some(b'}') => return Ok(end + 1),
+            Some(b'"') => {}
             _ => {
                 return Err(err(
                     end,
@@ -175,19 +184,19 @@ impl Scanner<'_> {
         loop {
             end = self.string(end)?;
             end = self.skip_ws(end);
-            if self.at(end) != Some(':') {
+            if self.at(end) != Some(b':') {
                 return Err(err(end, "Expecting ':' delimiter"));
             }
             end = self.skip_ws(end + 1);
             end = self.value(end, depth)?;
             end = self.skip_ws(end);
             match self.at(end) {
-                Some('}') => return Ok(end + 1),
-                Some(',') => {}
+                Some(b'}') => return Ok(end + 1),
+                Some(b',') => {}
                 _ => return Err(err(end, "Expecting ',' delimiter")),
             }
             end = self.skip_ws(end + 1);
-            if self.at(end) != Some('"') {
+            if self.at(end) != Some(b'"') {
                 return Err(err(
                     end,
                     "Expecting property name enclosed in double quotes",
@@ -200,15 +209,15 @@ impl Scanner<'_> {
     /// An array whose `[` is at `start - 1`.
     fn array(&self, start: usize, depth: usize) -> Result<usize, DecodeError> {
         let mut end = self.skip_ws(start);
-        if self.at(end) == Some(']') {
+        if self.at(end) == Some(b']') {
             return Ok(end + 1);
         }
         loop {
             end = self.value(end, depth)?;
             end = self.skip_ws(end);
             match self.at(end) {
-                Some(']') => return Ok(end + 1),
-                Some(',') => {}
+                Some(b']') => return Ok(end + 1),
+                Some(b',') => {}
                 _ => return Err(err(end, "Expecting ',' delimiter")),
             }
             end = self.skip_ws(end + 1);
@@ -259,6 +268,10 @@ mod tests {
             ("\"\\q\"", 1, "Invalid \\escape"),
             ("\"\\u12g4\"", 2, "Invalid \\uXXXX escape"),
             ("{\"é\": x}", 6, "Expecting value"),
+            ("[\"猫😀\", x]", 7, "Expecting value"),
+            ("\"é\\u12\"", 3, "Invalid \\uXXXX escape"),
+            ("\"é", 0, "Unterminated string starting at"),
+            ("{\"a\": \"é\"} é", 11, "Extra data"),
         ];
         for &(text, pos, msg) in cases {
             assert_eq!(

@@ -1,12 +1,15 @@
 //! The request's `image` field to file bytes: base64 decoded as leniently as
 //! Python's `base64.b64decode`, or an http(s) URL fetched with a timeout and
-//! a size cap.
+//! a size cap, when the server's URL policy allows it (`url_policy`).
 
 use std::time::Duration;
 
 use base64::engine::general_purpose::GeneralPurposeConfig;
 use base64::engine::{DecodePaddingMode, GeneralPurpose};
 use base64::Engine;
+
+use super::options::UrlInputs;
+use super::url_policy::{self, check_url, is_public, AddressFilter};
 
 /// Why the image bytes could not be obtained (the client's fault: 422).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,6 +25,17 @@ pub enum SourceError {
         /// What went wrong.
         reason: String,
     },
+    /// The URL's target is not allowed (`PADDLEX_RS_SERVE_URL_INPUTS=public`).
+    #[error("refusing to fetch {url}: {reason} (this server fetches public addresses only)")]
+    Refused {
+        /// The URL as given.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The server fetches no URL (`PADDLEX_RS_SERVE_URL_INPUTS=none`).
+    #[error("image URLs are disabled on this server; send the image file as base64")]
+    Disabled,
 }
 
 /// Standard alphabet; padding checked by hand like Python, trailing bits ignored.
@@ -65,18 +79,57 @@ pub fn decode_base64(text: &str) -> Result<Vec<u8>, SourceError> {
         .map_err(|e| SourceError::Base64(e.to_string()))
 }
 
-/// An HTTP client for image URLs: connect and total timeouts, no cookies.
-pub fn http_client(timeout: Duration) -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
-        .connect_timeout(timeout.min(Duration::from_secs(10)))
-        .timeout(timeout)
-        .redirect(reqwest::redirect::Policy::limited(5))
-        .build()
-        .map_err(|e| e.to_string())
+/// Fetches image URLs under the server's URL policy.
+pub struct Fetcher {
+    /// `None` when URLs are disabled.
+    client: Option<reqwest::Client>,
+    /// The address check of `public`.
+    restrict: Option<AddressFilter>,
+    /// Largest file fetched.
+    max_bytes: usize,
+}
+
+impl Fetcher {
+    /// A fetcher for `policy`, with a total `timeout` per URL and a size cap.
+    pub fn new(policy: UrlInputs, timeout: Duration, max_bytes: usize) -> Result<Self, String> {
+        let restrict: Option<AddressFilter> = match policy {
+            UrlInputs::None => {
+                return Ok(Fetcher {
+                    client: None,
+                    restrict: None,
+                    max_bytes,
+                })
+            }
+            UrlInputs::All => None,
+            UrlInputs::Public => Some(is_public),
+        };
+        Ok(Fetcher {
+            client: Some(url_policy::http_client(timeout, restrict)?),
+            restrict,
+            max_bytes,
+        })
+    }
+
+    /// Fetches `url`, refusing a target the policy does not allow, a non-2xx
+    /// status and bodies over the size cap.
+    pub async fn fetch(&self, url: &str) -> Result<Vec<u8>, SourceError> {
+        let Some(client) = &self.client else {
+            return Err(SourceError::Disabled);
+        };
+        if let Some(allowed) = self.restrict {
+            let refused = |reason: String| SourceError::Refused {
+                url: url.to_string(),
+                reason,
+            };
+            let parsed = reqwest::Url::parse(url).map_err(|e| refused(e.to_string()))?;
+            check_url(&parsed, allowed).map_err(refused)?;
+        }
+        fetch(client, url, self.max_bytes).await
+    }
 }
 
 /// Fetches `url`, refusing a non-2xx status and bodies over `max_bytes`.
-pub async fn fetch(
+async fn fetch(
     client: &reqwest::Client,
     url: &str,
     max_bytes: usize,

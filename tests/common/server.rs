@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,11 +16,23 @@ pub struct TestServer {
     pub base: String,
     stdout: Arc<Mutex<String>>,
     stderr: Arc<Mutex<String>>,
+    /// Held open and never read (see [`TestServer::start_stdout_unread`]).
+    _unread_stdout: Option<ChildStdout>,
 }
 
 impl TestServer {
     /// Starts `paddlex --serve --pipeline <pipeline>` with extra environment variables.
     pub fn start(pipeline: &str, envs: &[(&str, &str)]) -> TestServer {
+        Self::start_with(pipeline, envs, true)
+    }
+
+    /// As [`TestServer::start`], with a stdout pipe that nobody reads: once
+    /// its buffer is full, every write to stdout blocks.
+    pub fn start_stdout_unread(pipeline: &str, envs: &[(&str, &str)]) -> TestServer {
+        Self::start_with(pipeline, envs, false)
+    }
+
+    fn start_with(pipeline: &str, envs: &[(&str, &str)], read_stdout: bool) -> TestServer {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_paddlex"));
         cmd.args([
             "--serve",
@@ -47,11 +59,16 @@ impl TestServer {
         let out = child.stdout.take().expect("stdout");
         let err = child.stderr.take().expect("stderr");
         let sink = Arc::clone(&stdout);
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push_str(&format!("{line}\n"));
-            }
-        });
+        let unread = if read_stdout {
+            std::thread::spawn(move || {
+                for line in BufReader::new(out).lines().map_while(Result::ok) {
+                    sink.lock().unwrap().push_str(&format!("{line}\n"));
+                }
+            });
+            None
+        } else {
+            Some(out)
+        };
         let sink = Arc::clone(&stderr);
         std::thread::spawn(move || {
             for line in BufReader::new(err).lines().map_while(Result::ok) {
@@ -76,6 +93,7 @@ impl TestServer {
             base: format!("http://{addr}"),
             stdout,
             stderr,
+            _unread_stdout: unread,
         }
     }
 
