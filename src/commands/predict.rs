@@ -258,8 +258,11 @@ fn save(
     output::save_json(res, &paths.json).map_err(|e| e.to_string())
 }
 
-/// Draws the label on `visual` and writes it to `path`.
-fn save_visual(res: &Classification, visual: Visual, path: &Path) -> Result<(), String> {
+/// Draws the label of `res` (top-1 name and score) on `visual` and writes
+/// it to `path`, encoded as the suffix says: the CLI's visualisation bytes.
+/// Keep a JPEG's pixels with [`Visual::for_jpeg`] and others' with
+/// [`Visual::Pixels`].
+pub fn save_visual(res: &Classification, visual: Visual, path: &Path) -> Result<(), String> {
     let (label, score) = match (res.label_names.first(), res.scores.first()) {
         (Some(l), Some(s)) => (l.as_str(), *s),
         _ => ("", 0.0),

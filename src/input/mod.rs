@@ -118,6 +118,9 @@ pub enum Source {
     TiffFrame,
     /// The input failed before any image could be read (download, unreadable PDF).
     Failed(String),
+    /// An image already decoded in memory (the Python API's arrays): shared,
+    /// so cloning the unit does not copy the pixels.
+    Pixels(std::sync::Arc<RgbImage>),
 }
 
 /// Turns items into units: downloads URLs, and splits PDFs into pages and
@@ -185,6 +188,7 @@ pub fn load_reduced(unit: &Unit, reduce: Option<MinSize>) -> Result<(RgbImage, S
     let full = |image| (image, Scale::FULL);
     match &unit.source {
         Source::Failed(reason) => Err(reason.clone()),
+        Source::Pixels(image) => Ok(full(RgbImage::clone(image))),
         Source::PdfPage => document::render_pdf_page(path, page).map(full),
         Source::TiffFrame => document::decode_tiff_frame(path, page).map(full),
         Source::Image => {

@@ -6,10 +6,12 @@ use super::pyfloat::repr_f64;
 use super::Classification;
 
 /// The five fields of a result, each already written as JSON, in PaddleX's key order.
-fn fields(res: &Classification) -> [(&'static str, Vec<String>); 5] {
+/// `input_path` is written as given (`null` when `None`).
+fn fields(res: &Classification, input_path: Option<&str>) -> [(&'static str, Vec<String>); 5] {
     let page = res.page_index.map_or("null".to_string(), |p| p.to_string());
+    let shown = input_path.map_or("null".to_string(), json_string);
     [
-        ("input_path", vec![json_string(&res.input_path)]),
+        ("input_path", vec![shown]),
         ("page_index", vec![page]),
         (
             "class_ids",
@@ -33,7 +35,13 @@ fn is_list(key: &str) -> bool {
 
 /// The JSON text of one result.
 pub fn result_json(res: &Classification) -> String {
-    let body: Vec<String> = fields(res)
+    result_json_as(res, Some(&res.input_path))
+}
+
+/// [`result_json`] with `input_path` written as given: `null` for an image
+/// that came from memory (PaddleX writes `"input_path": null` for arrays).
+pub fn result_json_as(res: &Classification, input_path: Option<&str>) -> String {
+    let body: Vec<String> = fields(res, input_path)
         .iter()
         .map(|(key, items)| {
             let value = if is_list(key) {
@@ -49,7 +57,7 @@ pub fn result_json(res: &Classification) -> String {
 
 /// The result on one line (`--format jsonl`), Python's `json.dumps` spacing.
 pub fn compact_json(res: &Classification) -> String {
-    let body: Vec<String> = fields(res)
+    let body: Vec<String> = fields(res, Some(&res.input_path))
         .iter()
         .map(|(key, items)| {
             let value = if is_list(key) {
