@@ -94,7 +94,9 @@ pub fn save_json_as(
     path: &Path,
 ) -> Result<(), SaveError> {
     let text = crate::result::json::result_json_as(res, input_path);
-    write_atomically(path, |w| w.write_all(text.as_bytes()).map_err(|e| e.to_string()))
+    write_atomically(path, |w| {
+        w.write_all(text.as_bytes()).map_err(|e| e.to_string())
+    })
 }
 
 /// Encodes `img` in the format its suffix names (Pillow's defaults where the

@@ -681,6 +681,10 @@ mod tests {
         );
         let mut single = Pipeline::new(&model, 3).unwrap();
         assert_eq!(labels_of(&mut single, &units), expected);
+        single.set_batch_size(0);
+        assert_eq!(single.batch_size(), 1, "at least 1");
+        single.set_batch_size(5);
+        assert_eq!(labels_of(&mut single, &units), expected);
     }
 
     #[test]

@@ -360,6 +360,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_in_memory_image_loads_as_itself() {
+        let image = RgbImage::from_fn(3, 2, |x, y| image::Rgb([x as u8, y as u8, 7]));
+        let unit = Unit {
+            input_path: String::new(),
+            page_index: None,
+            source: Source::Pixels(std::sync::Arc::new(image.clone())),
+        };
+        assert_eq!(load(&unit).unwrap(), image);
+    }
+
+    #[test]
     fn folders_are_walked_recursively_and_sorted_by_code_point() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();

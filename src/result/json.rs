@@ -133,6 +133,13 @@ mod tests {
         assert_eq!(result_json(&res), expected);
         let parsed: serde_json::Value = serde_json::from_str(&result_json(&res)).unwrap();
         assert_eq!(parsed["label_names"][1], "say \"hi\"\t猫");
+        // An image from memory (the Python API's arrays): `null`, the rest unchanged.
+        let in_memory = result_json_as(&res, None);
+        assert_eq!(
+            in_memory,
+            expected.replace("\"imgs/b.jpg\"", "null"),
+            "only input_path changes"
+        );
     }
 
     #[test]

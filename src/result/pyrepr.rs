@@ -81,6 +81,9 @@ mod tests {
             result_line(&res),
             "{'res': {'input_path': 'dev/chelsea.png', 'page_index': None, 'class_ids': array([282, 285, 281, 287, 904], dtype=int32), 'scores': array([0.38878, 0.35908, 0.16275, 0.0197 , 0.00133], dtype=float32), 'label_names': ['tiger cat', 'Egyptian cat', 'tabby, tabby cat', 'lynx, catamount', 'window screen']}}"
         );
+        assert!(result_line_as(&res, None).starts_with(
+            "{'res': {'input_path': None, 'page_index': None, 'class_ids': array([282,"
+        ));
     }
 
     #[test]

@@ -55,7 +55,9 @@ enum BindingError {
     Save(String),
     /// A pipeline name that is neither `image_classification` nor a file
     /// (PaddleX raises a bare `Exception` with this text).
-    #[error("The pipeline ({0}) does not exist! Please use a pipeline name or a config file path!")]
+    #[error(
+        "The pipeline ({0}) does not exist! Please use a pipeline name or a config file path!"
+    )]
     UnknownPipeline(String),
     /// `model_dir`'s inference.yml names another model (PaddleX's `AssertionError`).
     #[error("Model name mismatch，please input the correct model dir. ({0})")]
@@ -109,8 +111,8 @@ impl NativePipeline {
                 e => BindingError::Setup(e.into()),
             })?;
         let plan = execution_plan(config, &model, device, use_hpip, hpi_config, false)?;
-        let pipeline = Pipeline::with_plan(&model, module.batch_size, &plan)
-            .map_err(anyhow::Error::from)?;
+        let pipeline =
+            Pipeline::with_plan(&model, module.batch_size, &plan).map_err(anyhow::Error::from)?;
         Ok(NativePipeline {
             pipeline: Arc::new(Mutex::new(pipeline)),
             config_topk: module.topk,
@@ -153,6 +155,8 @@ impl NativePipeline {
     }
 
     /// Loads one model by name (and folder), as PaddleX's `create_model`.
+    // The arguments are create_model's keywords, one for one.
+    #[allow(clippy::too_many_arguments)]
     #[staticmethod]
     #[pyo3(signature = (model_name, model_dir=None, device=None, batch_size=1, topk=None, use_hpip=false, hpi_config=None))]
     fn from_model(
@@ -425,7 +429,10 @@ fn bgr_to_rgb(view: &ArrayViewD<'_, u8>) -> Result<RgbImage, BindingError> {
             "an image array must be H×W×3 (BGR) or H×W×4 (BGRA) uint8, got shape {shape:?}"
         ))
     };
-    let view: ArrayView3<'_, u8> = view.view().into_dimensionality::<Ix3>().map_err(|_| bad())?;
+    let view: ArrayView3<'_, u8> = view
+        .view()
+        .into_dimensionality::<Ix3>()
+        .map_err(|_| bad())?;
     let (h, w, c) = view.dim();
     if !(c == 3 || c == 4) || h == 0 || w == 0 {
         return Err(bad());
