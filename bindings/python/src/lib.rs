@@ -87,8 +87,6 @@ struct NativePipeline {
     config_topk: Option<i64>,
     /// inference.yml's `PostProcess.Topk.topk`.
     model_topk: Option<i64>,
-    /// `Creating model: (...)`, PaddleX's first log line.
-    creating_line: String,
     /// The model's name and folder, as resolved.
     model_name: String,
     model_dir: PathBuf,
@@ -102,6 +100,8 @@ impl NativePipeline {
         hpi_config: Option<&str>,
     ) -> Result<Self, BindingError> {
         let module = &config.module;
+        // First, as the CLI does: the lines about the model's files follow it.
+        paddlex::log::info(&creating_model_line(module));
         if let Some(text) = device {
             paddlex::runtime::Device::parse(text).map_err(anyhow::Error::from)?;
         }
@@ -117,7 +117,6 @@ impl NativePipeline {
             pipeline: Arc::new(Mutex::new(pipeline)),
             config_topk: module.topk,
             model_topk: model.config.topk,
-            creating_line: creating_model_line(module),
             model_name: module.model_name.clone(),
             model_dir: model.path.clone(),
         })
@@ -185,12 +184,6 @@ impl NativePipeline {
             Self::load(&config, device.as_deref(), use_hpip, hpi_config.as_deref())
         })
         .map_err(PyErr::from)
-    }
-
-    /// PaddleX's `Creating model: ('name', None)` line.
-    #[getter]
-    fn creating_line(&self) -> &str {
-        &self.creating_line
     }
 
     /// The model's name.

@@ -239,7 +239,6 @@ def create_pipeline(
         use_hpip,
         _hpi_text(hpi_config),
     )
-    _log.info(native.creating_line)
     return ImageClassificationPipeline(native, None)
 
 
@@ -274,7 +273,6 @@ def create_model(
         bool(use_hpip),
         _hpi_text(hpi_config),
     )
-    _log.info(native.creating_line)
     return ClasPredictor(native, model_name, topk)
 
 
