@@ -3,7 +3,7 @@ the same window: alternating rounds, one fresh process per run, medians of
 the whole process's wall time, of `predict` alone, and of the peak RSS.
 
 usage: python benches/pyapi_compare.py --rs-python PY --paddlex-python PY
-           --photos DIR [--rounds N] [--save]
+           --photos DIR [--rounds N] [--save [--font TTF]]
 
 `--rs-python`: a Python with paddlex_rs installed (a release build);
 `--paddlex-python`: one with paddlepaddle 3.3.1 + paddlex[cv] 3.3.13. Both
@@ -97,12 +97,15 @@ def main():
     ap.add_argument("--photos", required=True)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--save", action="store_true")
+    ap.add_argument("--font", help="a TTF for PaddleX's drawing (it downloads its font otherwise)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="pyapi-bench-"))
     rs_env = dict(os.environ)
     rs_env.setdefault("PADDLE_PDX_CACHE_HOME", str(ROOT / "target" / "tmp" / "paddlex-cache"))
     pdx_env = dict(os.environ, PADDLE_PDX_CACHE_HOME=str(work / "pdx-cache"),
                    PADDLE_PDX_DISABLE_MODEL_SOURCE_CHECK="True")
+    if args.font:
+        pdx_env["PADDLE_PDX_LOCAL_FONT_FILE_PATH"] = args.font
     cases = {
         "paddlex_rs": (args.rs_python, "paddlex_rs", config(model_copy(work / "m-rs")), rs_env),
         "PaddleX 3.3.13": (args.paddlex_python, "paddlex", config(model_copy(work / "m-pdx")), pdx_env),

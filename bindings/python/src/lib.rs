@@ -15,6 +15,7 @@ use std::collections::VecDeque;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use image::RgbImage;
 use numpy::ndarray::{ArrayView3, ArrayViewD, Ix3};
@@ -233,6 +234,7 @@ impl NativePipeline {
             k: k.max(1),
             pending,
             queue: VecDeque::new(),
+            ahead: None,
         })
     }
 }
@@ -261,6 +263,8 @@ struct NativeRun {
     k: usize,
     pending: VecDeque<Item>,
     queue: VecDeque<Entry>,
+    /// The next chunk, being classified in the background.
+    ahead: Option<JoinHandle<Result<Vec<Got>, BindingError>>>,
 }
 
 /// What Python gets for one unit.
@@ -284,6 +288,28 @@ impl NativeRun {
     /// `(True, input_path|None, page_index, input_img, class_ids, scores, label_names)`
     /// or `(False, input_path, page_index, reason, missing_file)`; `None` when done.
     fn next_chunk<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyList>>> {
+        let got = match self.ahead.take() {
+            // The chunk classified in the background since the last call.
+            Some(handle) => py
+                .detach(|| handle.join())
+                .map_err(|_| PyRuntimeError::new_err("classifying failed unexpectedly"))??,
+            None => match self.take_chunk(py)? {
+                None => return Ok(None),
+                Some(entries) => self.classify_now(py, entries)?,
+            },
+        };
+        self.read_ahead(py)?;
+        let list = PyList::empty(py);
+        for g in got {
+            list.append(to_python(py, g)?)?;
+        }
+        Ok(Some(list))
+    }
+}
+
+impl NativeRun {
+    /// The next chunk's entries (inputs expanded as needed), or `None` when done.
+    fn take_chunk(&mut self, py: Python<'_>) -> PyResult<Option<Vec<Entry>>> {
         let batch_size = py
             .detach(|| lock(&self.pipeline).map(|p| p.batch_size()))
             .map_err(PyErr::from)?;
@@ -291,12 +317,13 @@ impl NativeRun {
         let (pending, queue) = (&mut self.pending, &mut self.queue);
         py.detach(|| fill(pending, queue, chunk));
         let n = chunk.min(self.queue.len());
-        if n == 0 {
-            return Ok(None);
-        }
-        let entries: Vec<Entry> = self.queue.drain(..n).collect();
+        Ok((n > 0).then(|| self.queue.drain(..n).collect()))
+    }
+
+    /// Classifies `entries` on this thread with the GIL released.
+    fn classify_now(&self, py: Python<'_>, entries: Vec<Entry>) -> PyResult<Vec<Got>> {
         // Borrow the arrays (read-only) while attached; read them detached.
-        let mut arrays: Vec<PyReadonlyArrayDyn<'py, u8>> = Vec::new();
+        let mut arrays: Vec<PyReadonlyArrayDyn<'_, u8>> = Vec::new();
         for entry in &entries {
             if let Entry::Array(obj) = entry {
                 let array = obj
@@ -311,16 +338,38 @@ impl NativeRun {
             }
         }
         let views: Vec<ArrayViewD<'_, u8>> = arrays.iter().map(|a| a.as_array()).collect();
-        let pipeline = &self.pipeline;
-        let k = self.k;
-        let got = py.detach(|| classify(pipeline, &entries, &views, k))?;
-        drop(views);
-        drop(arrays);
-        let list = PyList::empty(py);
-        for g in got {
-            list.append(to_python(py, g)?)?;
+        let (pipeline, k) = (&self.pipeline, self.k);
+        Ok(py.detach(|| classify(pipeline, &entries, &views, k))?)
+    }
+
+    /// Starts classifying the next chunk on a thread of its own while Python
+    /// handles this one (as the CLI decodes ahead of its output), when that
+    /// chunk holds only paths; one with arrays waits for the next call (its
+    /// arrays are read only then, while their buffers are borrowed).
+    fn read_ahead(&mut self, py: Python<'_>) -> PyResult<()> {
+        let Some(entries) = self.take_chunk(py)? else {
+            return Ok(());
+        };
+        if entries.iter().any(|e| matches!(e, Entry::Array(_))) {
+            // Put them back, in order, for the next call.
+            for entry in entries.into_iter().rev() {
+                self.queue.push_front(entry);
+            }
+            return Ok(());
         }
-        Ok(Some(list))
+        let units: Vec<Unit> = entries
+            .into_iter()
+            .filter_map(|e| match e {
+                Entry::Unit(unit) => Some(unit),
+                Entry::Array(_) => None,
+            })
+            .collect();
+        let (pipeline, k) = (Arc::clone(&self.pipeline), self.k);
+        self.ahead = Some(std::thread::spawn(move || {
+            let from_array = vec![false; units.len()];
+            classify_units(&pipeline, units, from_array, k)
+        }));
+        Ok(())
     }
 }
 
@@ -374,6 +423,17 @@ fn classify(
             }
         }
     }
+    classify_units(pipeline, units, from_array, k)
+}
+
+/// Runs the library pipeline on `units`, keeping each decoded image for
+/// `input_img`; `from_array` says which units came from arrays.
+fn classify_units(
+    pipeline: &Mutex<Pipeline>,
+    units: Vec<Unit>,
+    from_array: Vec<bool>,
+    k: usize,
+) -> Result<Vec<Got>, BindingError> {
     let keep = |_: &Unit, image: RgbImage| Visual::Pixels(image);
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(units.len());
     lock(pipeline)?
@@ -435,9 +495,19 @@ fn bgr_to_rgb(view: &ArrayViewD<'_, u8>) -> Result<RgbImage, BindingError> {
         u32::try_from(h).map_err(|_| bad())?,
     );
     let mut raw = Vec::with_capacity(h * w * 3);
-    for row in view.outer_iter() {
-        for px in row.outer_iter() {
-            raw.extend_from_slice(&[px[2], px[1], px[0]]);
+    match view.as_slice() {
+        // C order (the usual case): one pass over the buffer.
+        Some(flat) => {
+            for px in flat.chunks_exact(c) {
+                raw.extend_from_slice(&[px[2], px[1], px[0]]);
+            }
+        }
+        None => {
+            for row in view.outer_iter() {
+                for px in row.outer_iter() {
+                    raw.extend_from_slice(&[px[2], px[1], px[0]]);
+                }
+            }
         }
     }
     RgbImage::from_raw(width, height, raw).ok_or_else(bad)
@@ -506,7 +576,10 @@ fn numpy_to_image(array: &PyReadonlyArrayDyn<'_, u8>) -> Result<RgbImage, Bindin
     if c != 3 {
         return Err(bad());
     }
-    let raw: Vec<u8> = view.iter().copied().collect();
+    let raw: Vec<u8> = match view.as_slice() {
+        Some(flat) => flat.to_vec(),
+        None => view.iter().copied().collect(),
+    };
     RgbImage::from_raw(
         u32::try_from(w).map_err(|_| bad())?,
         u32::try_from(h).map_err(|_| bad())?,

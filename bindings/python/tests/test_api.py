@@ -219,3 +219,24 @@ def write_pdf(path, images):
         out += f"{off:010d} 00000 n \n".encode()
     out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
     path.write_bytes(bytes(out))
+
+
+def test_errors_in_a_later_chunk_surface_at_their_item(fixture_pipeline, in_imgs, tmp_path):
+    # Chunks of two batches are classified one ahead in the background; an
+    # error there still waits for its own item.
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG broken")
+    inputs = ["imgs/chelsea.png"] * 10 + [str(bad)] + ["imgs/coffee.png"] * 5
+    gen = fixture_pipeline.predict(inputs)
+    got = [next(gen)["input_path"] for _ in range(10)]
+    assert got == ["imgs/chelsea.png"] * 10
+    with pytest.raises(paddlex_rs.PredictError, match="broken.png"):
+        next(gen)
+
+
+def test_an_abandoned_generator_leaves_the_pipeline_usable(fixture_pipeline, in_imgs):
+    gen = fixture_pipeline.predict(["imgs/chelsea.png"] * 40)
+    next(gen)
+    del gen
+    out = list(fixture_pipeline.predict(["imgs/coffee.png"] * 3))
+    assert [r["input_path"] for r in out] == ["imgs/coffee.png"] * 3
