@@ -102,6 +102,7 @@ def test_topk_defaults(fixture_model, in_imgs, tmp_path):
     # topk in the YAML; per call; 0 falls back to the YAML's.
     yaml = pipeline_yaml(tmp_path, FIXTURE_NAME, fixture_model, 4, "3")
     p = paddlex_rs.create_pipeline(str(yaml))
+    assert p.topk == 3
     assert len(next(p.predict("imgs/chelsea.png"))["class_ids"]) == 3
     assert len(next(p.predict("imgs/chelsea.png", topk=2))["class_ids"]) == 2
     assert len(next(p.predict("imgs/chelsea.png", topk=0))["class_ids"]) == 3

@@ -239,7 +239,8 @@ def create_pipeline(
         use_hpip,
         _hpi_text(hpi_config),
     )
-    return ImageClassificationPipeline(native, None)
+    # The top-k used when a call gives none: the YAML's, else the model's, else 5.
+    return ImageClassificationPipeline(native, native.resolve_topk(None))
 
 
 def create_model(
