@@ -76,9 +76,19 @@ fn folder_of(save_path: &Path) -> PathBuf {
 
 /// Writes the JSON of `res` to `path`.
 pub fn save_json(res: &Classification, path: &Path) -> Result<(), SaveError> {
+    save_json_as(res, Some(&res.input_path), path)
+}
+
+/// [`save_json`] with `input_path` written as given (`null` for an image
+/// that came from memory, as PaddleX writes it for arrays).
+pub fn save_json_as(
+    res: &Classification,
+    input_path: Option<&str>,
+    path: &Path,
+) -> Result<(), SaveError> {
+    let text = crate::result::json::result_json_as(res, input_path);
     write_atomically(path, |w| {
-        w.write_all(res.to_json().as_bytes())
-            .map_err(|e| e.to_string())
+        w.write_all(text.as_bytes()).map_err(|e| e.to_string())
     })
 }
 

@@ -138,6 +138,17 @@ impl Pipeline {
         }
     }
 
+    /// The number of inputs inferred together.
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+
+    /// Changes the batch size for later runs (at least 1): the Python API's
+    /// `model.predict(..., batch_size=n)`, which PaddleX keeps for later calls.
+    pub fn set_batch_size(&mut self, batch_size: usize) {
+        self.batch_size = batch_size.max(1);
+    }
+
     /// `--fast_decode`: JPEGs are decoded at the largest libjpeg DCT
     /// reduction that the resize still shrinks from
     /// ([`Preprocessor::min_decode_size`]); results then differ slightly
@@ -541,6 +552,10 @@ mod tests {
             "labels from the ONNX metadata, in input order"
         );
         let mut single = Pipeline::new(&model, 3).unwrap();
+        assert_eq!(labels_of(&mut single, &units), expected);
+        single.set_batch_size(0);
+        assert_eq!(single.batch_size(), 1, "at least 1");
+        single.set_batch_size(5);
         assert_eq!(labels_of(&mut single, &units), expected);
     }
 

@@ -18,6 +18,13 @@ use crate::runtime::{Backend, Device, ExecutionPlan};
 pub struct SetupRequest<'a> {
     /// `--pipeline`: a pipeline name or a YAML file.
     pub pipeline: &'a str,
+    /// How to run it.
+    pub options: SetupOptions<'a>,
+}
+
+/// How to run a pipeline: the flags beside `--pipeline`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SetupOptions<'a> {
     /// `--device`.
     pub device: Option<&'a str>,
     /// `--use_hpip`.
@@ -39,10 +46,16 @@ pub struct Loaded {
     pub plan: ExecutionPlan,
 }
 
-/// Reads the pipeline, checks `--device`, prints `Creating model:`, finds
-/// the model and decides the execution plan.
+/// Reads the pipeline, then [`load_config`].
 pub fn load(req: &SetupRequest<'_>) -> anyhow::Result<Loaded> {
     let config = PipelineConfig::from_pipeline_arg(req.pipeline)?;
+    load_config(config, &req.options)
+}
+
+/// Checks `--device`, prints `Creating model:`, finds the model (a
+/// [`crate::model::ModelError`] inside the error when that fails) and decides
+/// the execution plan.
+pub fn load_config(config: PipelineConfig, req: &SetupOptions<'_>) -> anyhow::Result<Loaded> {
     // A malformed --device fails before any model is fetched.
     if let Some(text) = req.device {
         Device::parse(text)?;
@@ -64,7 +77,7 @@ pub fn load(req: &SetupRequest<'_>) -> anyhow::Result<Loaded> {
 fn execution_plan(
     config: &PipelineConfig,
     model: &ModelDir,
-    req: &SetupRequest<'_>,
+    req: &SetupOptions<'_>,
 ) -> anyhow::Result<ExecutionPlan> {
     let hpi = HpiConfig::resolve(config.hpi_config.as_ref(), req.hpi_config)?;
     let use_hpip = req.use_hpip || config.use_hpip;

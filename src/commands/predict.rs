@@ -20,7 +20,7 @@ use crate::postprocess::resolve_k;
 use crate::report::progress::Progress;
 use crate::report::{self, Reporter};
 use crate::result::Classification;
-use crate::setup::{self, Loaded, SetupRequest};
+use crate::setup::{self, Loaded, SetupOptions, SetupRequest};
 use crate::stop::Stop;
 use crate::visualize::{self, Visual};
 
@@ -32,10 +32,12 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
         plan,
     } = setup::load(&SetupRequest {
         pipeline: &args.pipeline,
-        device: args.device.as_deref(),
-        use_hpip: args.use_hpip,
-        hpi_config: args.hpi_config.as_deref(),
-        saving: args.save_path.is_some(),
+        options: SetupOptions {
+            device: args.device.as_deref(),
+            use_hpip: args.use_hpip,
+            hpi_config: args.hpi_config.as_deref(),
+            saving: args.save_path.is_some(),
+        },
     })?;
     let module = &config.module;
     // The runtime and the model load while the inputs are listed and the
@@ -260,8 +262,11 @@ fn save(
     output::save_json(res, &paths.json).map_err(|e| e.to_string())
 }
 
-/// Draws the label on `visual` and writes it to `path`.
-fn save_visual(res: &Classification, visual: Visual, path: &Path) -> Result<(), String> {
+/// Draws the label of `res` (top-1 name and score) on `visual` and writes
+/// it to `path`, encoded as the suffix says: the CLI's visualisation bytes.
+/// Keep a JPEG's pixels with [`Visual::for_jpeg`] and others' with
+/// [`Visual::Pixels`].
+pub fn save_visual(res: &Classification, visual: Visual, path: &Path) -> Result<(), String> {
     let (label, score) = match (res.label_names.first(), res.scores.first()) {
         (Some(l), Some(s)) => (l.as_str(), *s),
         _ => ("", 0.0),

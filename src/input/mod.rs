@@ -122,6 +122,9 @@ pub enum Source {
     TiffFrame,
     /// The input failed before any image could be read (download, unreadable PDF).
     Failed(String),
+    /// An image already decoded in memory (the Python API's arrays): shared,
+    /// so cloning the unit does not copy the pixels.
+    Pixels(std::sync::Arc<RgbImage>),
 }
 
 /// Turns items into units: downloads URLs, and splits PDFs into pages and
@@ -197,6 +200,7 @@ pub fn load_reduced(unit: &Unit, reduce: Option<MinSize>) -> Result<(RgbImage, S
     match &unit.source {
         Source::Failed(reason) => Err(reason.clone()),
         Source::PdfPage(doc) => doc.render_page(page).map(full),
+        Source::Pixels(image) => Ok(full(RgbImage::clone(image))),
         Source::TiffFrame => document::decode_tiff_frame(path, page).map(full),
         Source::Image => {
             check_file_type(&unit.input_path)?;
@@ -377,6 +381,17 @@ pub fn url_file_name(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_in_memory_image_loads_as_itself() {
+        let image = RgbImage::from_fn(3, 2, |x, y| image::Rgb([x as u8, y as u8, 7]));
+        let unit = Unit {
+            input_path: String::new(),
+            page_index: None,
+            source: Source::Pixels(std::sync::Arc::new(image.clone())),
+        };
+        assert_eq!(load(&unit).unwrap(), image);
+    }
 
     #[test]
     fn folders_are_walked_recursively_and_sorted_by_code_point() {

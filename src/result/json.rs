@@ -2,12 +2,37 @@
 //! ensure_ascii=False)`, no trailing newline, float32 scores as the repr of
 //! their exact double; and the same object on one line for `--format jsonl`.
 
+use serde::Serialize;
+
 use super::Classification;
 use crate::pyfmt::json::{to_string, INDENTED, LINE};
 
+/// A result with its `input_path` as shown (`None` for an image from memory).
+#[derive(Serialize)]
+struct Shown<'a> {
+    input_path: Option<&'a str>,
+    page_index: Option<usize>,
+    class_ids: &'a [i32],
+    scores: &'a [f32],
+    label_names: &'a [String],
+}
+
 /// The JSON text of one result.
 pub fn result_json(res: &Classification) -> String {
-    to_string(res, INDENTED)
+    result_json_as(res, Some(&res.input_path))
+}
+
+/// [`result_json`] with `input_path` written as given: `null` for an image
+/// that came from memory (PaddleX writes `"input_path": null` for arrays).
+pub fn result_json_as(res: &Classification, input_path: Option<&str>) -> String {
+    let shown = Shown {
+        input_path,
+        page_index: res.page_index,
+        class_ids: &res.class_ids,
+        scores: &res.scores,
+        label_names: &res.label_names,
+    };
+    to_string(&shown, INDENTED)
 }
 
 /// The result on one line (`--format jsonl`), Python's `json.dumps` spacing.
@@ -35,6 +60,13 @@ mod tests {
         assert_eq!(result_json(&res), expected);
         let parsed: serde_json::Value = serde_json::from_str(&result_json(&res)).unwrap();
         assert_eq!(parsed["label_names"][1], "say \"hi\"\t猫");
+        // An image from memory (the Python API's arrays): `null`, the rest unchanged.
+        let in_memory = result_json_as(&res, None);
+        assert_eq!(
+            in_memory,
+            expected.replace("\"imgs/b.jpg\"", "null"),
+            "only input_path changes"
+        );
     }
 
     #[test]

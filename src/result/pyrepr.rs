@@ -6,11 +6,18 @@ use crate::pyfmt::float::{numpy_float_array, numpy_int_array};
 
 /// `{'res': {'input_path': ..., 'page_index': ..., 'class_ids': array(...), 'scores': array(...), 'label_names': [...]}}`
 pub fn result_line(res: &Classification) -> String {
+    result_line_as(res, Some(&res.input_path))
+}
+
+/// [`result_line`] with `input_path` shown as given: `None` for an image
+/// that came from memory (PaddleX prints `'input_path': None` for arrays).
+pub fn result_line_as(res: &Classification, input_path: Option<&str>) -> String {
+    let shown = input_path.map_or("None".to_string(), py_str_repr);
     let page = res.page_index.map_or("None".to_string(), |p| p.to_string());
     let labels: Vec<String> = res.label_names.iter().map(|l| py_str_repr(l)).collect();
     format!(
         "{{'res': {{'input_path': {}, 'page_index': {}, 'class_ids': {}, 'scores': {}, 'label_names': [{}]}}}}",
-        py_str_repr(&res.input_path),
+        shown,
         page,
         numpy_int_array(&res.class_ids),
         numpy_float_array(&res.scores),
@@ -74,6 +81,9 @@ mod tests {
             result_line(&res),
             "{'res': {'input_path': 'dev/chelsea.png', 'page_index': None, 'class_ids': array([282, 285, 281, 287, 904], dtype=int32), 'scores': array([0.38878, 0.35908, 0.16275, 0.0197 , 0.00133], dtype=float32), 'label_names': ['tiger cat', 'Egyptian cat', 'tabby, tabby cat', 'lynx, catamount', 'window screen']}}"
         );
+        assert!(result_line_as(&res, None).starts_with(
+            "{'res': {'input_path': None, 'page_index': None, 'class_ids': array([282,"
+        ));
     }
 
     #[test]

@@ -48,7 +48,7 @@ use crate::postprocess::model_labels;
 use crate::postprocess::resolve_k;
 use crate::runtime::batch::{BatchRunner, Layout};
 use crate::runtime::load::load_sessions;
-use crate::setup::{self, Loaded, SetupRequest};
+use crate::setup::{self, Loaded, SetupOptions, SetupRequest};
 
 /// Loads the pipeline and serves it until SIGINT or SIGTERM.
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -59,10 +59,12 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         mut plan,
     } = setup::load(&SetupRequest {
         pipeline: &args.pipeline,
-        device: args.device.as_deref(),
-        use_hpip: args.use_hpip,
-        hpi_config: args.hpi_config.as_deref(),
-        saving: false,
+        options: SetupOptions {
+            device: args.device.as_deref(),
+            use_hpip: args.use_hpip,
+            hpi_config: args.hpi_config.as_deref(),
+            saving: false,
+        },
     })?;
     let module = &config.module;
     let pre = Preprocessor::from_ops(&model.config.transform_ops)?;
