@@ -8,7 +8,6 @@ use crate::cli::{CliError, Command, RawArgs};
 use crate::commands;
 use crate::exit_codes::ExitCode;
 use crate::log;
-use crate::serve;
 
 /// Runs the CLI with `args` (program name first) and returns the exit code.
 pub fn run(args: Vec<OsString>) -> ExitCode {
@@ -41,7 +40,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     };
     let result = match &command {
         Command::Predict(args) => commands::predict::run(args),
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => commands::serve::run(args),
         Command::ListModels => commands::list_models::run(),
         Command::Paddle2Onnx {
             paddle_model_dir,

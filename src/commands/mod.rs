@@ -4,3 +4,4 @@ pub mod list_models;
 pub mod paddle2onnx;
 pub mod pipeline_config;
 pub mod predict;
+pub mod serve;

@@ -40,32 +40,31 @@ use self::budget::MemoryBudget;
 use self::classify::Service;
 use self::handlers::AppState;
 use self::options::ServeOptions;
-use crate::cli::ServeArgs;
-use crate::exit_codes::ExitCode;
 use crate::image::preprocess::Preprocessor;
 use crate::log;
 use crate::postprocess::model_labels;
 use crate::postprocess::resolve_k;
 use crate::runtime::batch::{BatchRunner, Layout};
 use crate::runtime::load::load_sessions;
-use crate::setup::{self, Loaded, SetupOptions, SetupRequest};
+use crate::setup::{self, Loaded};
 
-/// Loads the pipeline and serves it until SIGINT or SIGTERM.
-pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    let options = ServeOptions::from_env()?;
+/// Where to listen.
+#[derive(Debug, Clone)]
+pub struct Address {
+    /// `--host`.
+    pub host: String,
+    /// `--port`.
+    pub port: u16,
+}
+
+/// Loads the sessions of a set-up pipeline and serves it on `address` until
+/// SIGINT or SIGTERM.
+pub fn run(loaded: Loaded, options: &ServeOptions, address: &Address) -> anyhow::Result<()> {
     let Loaded {
         config,
         model,
         mut plan,
-    } = setup::load(&SetupRequest {
-        pipeline: &args.pipeline,
-        options: SetupOptions {
-            device: args.device.as_deref(),
-            use_hpip: args.use_hpip,
-            hpi_config: args.hpi_config.as_deref(),
-            saving: false,
-        },
-    })?;
+    } = loaded;
     let module = &config.module;
     let pre = Preprocessor::from_ops(&model.config.transform_ops)?;
     // The intra-op threads are shared out between the sessions.
@@ -121,7 +120,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let served = runtime.block_on(serve(args, router(state, access_log), &options));
+    let served = runtime.block_on(serve(address, router(state, access_log), options));
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     // Every queue handle is gone with the runtime: the inference threads drain and end,
     // and the access log writer writes what is left.
@@ -131,7 +130,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let _ = log_writer.join();
     served?;
     eprintln!("INFO:     Finished server process [{}]", std::process::id());
-    Ok(ExitCode::Success)
+    Ok(())
 }
 
 /// The routes, with the access log.
@@ -149,10 +148,10 @@ pub fn router(state: AppState, access_log: AccessLog) -> Router {
         .with_state(state)
 }
 
-async fn serve(args: &ServeArgs, app: Router, options: &ServeOptions) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
+async fn serve(address: &Address, app: Router, options: &ServeOptions) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind((address.host.as_str(), address.port))
         .await
-        .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
+        .with_context(|| format!("cannot listen on {}:{}", address.host, address.port))?;
     let addr = listener.local_addr()?;
     eprintln!("INFO:     Started server process [{}]", std::process::id());
     eprintln!("INFO:     Application startup complete.");

@@ -443,7 +443,7 @@ fn classify_units(
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(units.len());
     lock(pipeline)?
         .run(
-            &units,
+            units.iter().cloned(),
             k,
             Some(&keep as KeepVisual<'_>),
             &Stop::new(),
