@@ -9,9 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use paddlex::image::decode::{decode_bytes, jpeg, recycle};
-use paddlex::image::preprocess::{short_side_size, Preprocessor};
-use paddlex::image::resize;
+use paddlex::imaging::decode::{decode_bytes, jpeg, recycle};
+use paddlex::imaging::preprocess::{short_side_size, Preprocessor};
+use paddlex::imaging::resize;
 use paddlex::model::resolve_model;
 use paddlex::runtime::Classifier;
 use paddlex::visualize::Visual;
@@ -93,7 +93,14 @@ fn main() {
             .iter()
             .filter(|i| {
                 let (w, h) = short_side_size(i.width(), i.height(), 256);
-                resize::resize(i, w, h, resize::Backend::Cv2, resize::Interpolation::Linear).is_ok()
+                resize::resize(
+                    i,
+                    w,
+                    h,
+                    resize::ResizeLibrary::Cv2,
+                    resize::Interpolation::Linear,
+                )
+                .is_ok()
             })
             .count()
     });
@@ -128,7 +135,9 @@ fn main() {
     let encode = time(3, || {
         images
             .iter()
-            .filter(|i| paddlex::image::jpeg::encode(i.as_raw(), i.width(), i.height(), 75).is_ok())
+            .filter(|i| {
+                paddlex::imaging::jpeg::encode(i.as_raw(), i.width(), i.height(), 75).is_ok()
+            })
             .count()
     });
     println!(

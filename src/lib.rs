@@ -1,6 +1,6 @@
 //! paddlex-rs: PaddleX's `image_classification` pipeline as a native library
 //! and CLI. The data flow, module by module:
-//! [`input`] → [`image::decode`] → [`image::preprocess`] → [`runtime`] →
+//! [`input`] → [`imaging::decode`] → [`imaging::preprocess`] → [`runtime`] →
 //! [`postprocess`] → [`result`] / [`visualize`] / [`output`], tied together
 //! by [`pipeline`] and driven by [`commands`]; [`serve`] offers the same
 //! pipeline over HTTP.
@@ -14,7 +14,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod exit_codes;
-pub mod image;
+pub mod imaging;
 pub mod input;
 pub mod log;
 pub mod model;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use image::{ImageFormat, RgbImage};
 
-use crate::image::jpeg;
+use crate::imaging::jpeg;
 use crate::result::Classification;
 use crate::visualize::visual::JPEG_QUALITY;
 

@@ -14,9 +14,9 @@ use std::thread::JoinHandle;
 
 use rayon::prelude::*;
 
-use crate::image::decode;
-use crate::image::decode::scale::MinSize;
-use crate::image::preprocess::{PreprocessError, Preprocessor};
+use crate::imaging::decode;
+use crate::imaging::decode::scale::MinSize;
+use crate::imaging::preprocess::{PreprocessError, Preprocessor};
 use crate::input::{self, Unit};
 use crate::model::ModelDir;
 use crate::postprocess::{classify, model_labels};
@@ -49,13 +49,13 @@ pub type KeepVisual<'a> = &'a (dyn Fn(&Unit, RgbImage) -> Visual + Sync);
 pub struct Pipeline {
     pre: Preprocessor,
     batch_size: usize,
-    engine: Engine,
+    sessions: SessionState,
     /// `--fast_decode`: the bound for reduced JPEG decodes, if on.
     reduce: Option<MinSize>,
 }
 
 /// The sessions, or the thread still loading them.
-enum Engine {
+enum SessionState {
     Ready(Sessions),
     Loading(JoinHandle<Result<Sessions, PipelineError>>),
     /// Loading failed and its error has been returned.
@@ -107,7 +107,11 @@ impl Pipeline {
     ) -> Result<Self, PipelineError> {
         let pre = Preprocessor::from_ops(&model.config.transform_ops)?;
         let sessions = Sessions::load(&model.onnx, model.config.label_list.clone(), plan)?;
-        Ok(Self::assemble(pre, batch_size, Engine::Ready(sessions)))
+        Ok(Self::assemble(
+            pre,
+            batch_size,
+            SessionState::Ready(sessions),
+        ))
     }
 
     /// Like [`Pipeline::with_plan`], but the sessions load on a thread of
@@ -126,14 +130,18 @@ impl Pipeline {
             plan.clone(),
         );
         let loading = std::thread::spawn(move || Sessions::load(&onnx, labels, &plan));
-        Ok(Self::assemble(pre, batch_size, Engine::Loading(loading)))
+        Ok(Self::assemble(
+            pre,
+            batch_size,
+            SessionState::Loading(loading),
+        ))
     }
 
-    fn assemble(pre: Preprocessor, batch_size: usize, engine: Engine) -> Self {
+    fn assemble(pre: Preprocessor, batch_size: usize, sessions: SessionState) -> Self {
         Pipeline {
             pre,
             batch_size: batch_size.max(1),
-            engine,
+            sessions,
             reduce: None,
         }
     }
@@ -159,7 +167,7 @@ impl Pipeline {
 
     /// Waits for the sessions; returns how inference runs (after any fallback).
     pub fn ready(&mut self) -> Result<&ExecutionPlan, PipelineError> {
-        Ok(&self.engine.sessions()?.plan)
+        Ok(&self.sessions.sessions()?.plan)
     }
 
     /// Classifies `units` (taken from the iterator as the run goes, so they
@@ -232,7 +240,7 @@ impl Pipeline {
                 }
             });
             // On an error `prepared_rx` is dropped here, which stops the preparing thread.
-            let sessions = self.engine.sessions()?;
+            let sessions = self.sessions.sessions()?;
             on_ready(&sessions.plan);
             let labels = sessions.labels.as_deref();
             let (mut worker_txs, mut outcome_rxs) = (Vec::new(), Vec::new());
@@ -281,18 +289,18 @@ impl Pipeline {
     }
 }
 
-impl Engine {
+impl SessionState {
     /// The sessions, waiting for the loading thread if need be.
     fn sessions(&mut self) -> Result<&mut Sessions, PipelineError> {
         // A loading error leaves `Failed` behind.
-        *self = match std::mem::replace(self, Engine::Failed) {
-            Engine::Loading(handle) => {
-                Engine::Ready(handle.join().map_err(|_| PipelineError::Panicked)??)
+        *self = match std::mem::replace(self, SessionState::Failed) {
+            SessionState::Loading(handle) => {
+                SessionState::Ready(handle.join().map_err(|_| PipelineError::Panicked)??)
             }
             settled => settled,
         };
         match self {
-            Engine::Ready(sessions) => Ok(sessions),
+            SessionState::Ready(sessions) => Ok(sessions),
             _ => Err(PipelineError::Unavailable),
         }
     }
@@ -545,7 +553,7 @@ mod tests {
             plan,
         };
         let pre = Preprocessor::from_ops(&model.config.transform_ops).unwrap();
-        let mut dealt = Pipeline::assemble(pre, 2, Engine::Ready(sessions));
+        let mut dealt = Pipeline::assemble(pre, 2, SessionState::Ready(sessions));
         assert_eq!(
             labels_of(&mut dealt, &units),
             expected,

@@ -92,7 +92,7 @@ fn execution_plan(
         hpi_info: model.config.hpi.as_ref(),
         saving: req.saving,
     };
-    let (plan, warning) = plan::plan(&request, &plan::probe_hardware)?;
+    let (plan, warning) = ExecutionPlan::choose(&request, &plan::probe_hardware)?;
     if let Some(warning) = warning {
         log::warn(&warning);
     }

@@ -26,8 +26,8 @@ use std::time::{Duration, Instant};
 
 use image::{DynamicImage, ImageFormat};
 
-use paddlex::image::decode::{decode_bytes, MAX_PIXELS};
-use paddlex::image::preprocess::Preprocessor;
+use paddlex::imaging::decode::{decode_bytes, MAX_PIXELS};
+use paddlex::imaging::preprocess::Preprocessor;
 use paddlex::input::document::{decode_tiff_frame, tiff_frame_count, PdfDocument};
 
 /// Set in the child: the target to run.
@@ -627,8 +627,8 @@ fn check_inference_yml(bytes: &[u8]) -> bool {
     let small = |w: u32, h: u32| u64::from(w) * u64::from(h) <= 1 << 16;
     let quick = pre.crop.is_none_or(|(w, h)| small(w, h))
         && pre.resize.is_none_or(|r| match r.target {
-            paddlex::image::preprocess::ResizeTarget::Short(s) => s <= 256,
-            paddlex::image::preprocess::ResizeTarget::Exact(w, h) => small(w, h),
+            paddlex::imaging::preprocess::ResizeTarget::Short(s) => s <= 256,
+            paddlex::imaging::preprocess::ResizeTarget::Exact(w, h) => small(w, h),
         });
     if quick {
         for img in [gradient(9, 7), gradient(300, 2), gradient(1, 1)] {

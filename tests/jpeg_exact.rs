@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use paddlex::image::decode::{decode_file, jpeg::simd_in_use};
+use paddlex::imaging::decode::{decode_file, jpeg::simd_in_use};
 use sha2::{Digest, Sha256};
 
 #[test]

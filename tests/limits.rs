@@ -189,7 +189,7 @@ fn tiff_frames_follow_the_orientation_and_pixel_cap_of_other_images() {
         out.into_inner()
     };
     assert_eq!(
-        paddlex::image::decode::decode_bytes(&single).unwrap(),
+        paddlex::imaging::decode::decode_bytes(&single).unwrap(),
         rotated
     );
 }

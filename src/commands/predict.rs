@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::cli::PredictArgs;
 use crate::exit_codes::ExitCode;
-use crate::image::decode;
+use crate::imaging::decode;
 use crate::input::stream::{StreamCounts, UnitStream};
 use crate::input::{self, Unit};
 use crate::log;

@@ -14,7 +14,7 @@ use hayro::vello_cpu::color::palette::css::WHITE;
 use hayro::{PixmapSettings, RenderCache, RenderSettings};
 use image::RgbImage;
 
-use crate::image::decode::{tiff_frames, MAX_PIXELS};
+use crate::imaging::decode::{tiff_frames, MAX_PIXELS};
 use crate::quiet_panic::catch_quietly;
 
 /// PaddleX's default PDF render scale (72 dpi points × 2).

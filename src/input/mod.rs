@@ -15,8 +15,8 @@ use image::RgbImage;
 use sha2::{Digest, Sha256};
 
 use crate::cache::cache_home;
-use crate::image::decode::scale::{MinSize, Scale};
-use crate::image::decode::{decode_file_reduced, DecodeError};
+use crate::imaging::decode::scale::{MinSize, Scale};
+use crate::imaging::decode::{decode_file_reduced, DecodeError};
 use document::PdfDocument;
 
 /// Image suffixes accepted (PaddleX 3.5+'s list without the `sr`/`ras` formats we cannot decode; PDF is handled separately).

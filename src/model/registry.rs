@@ -718,7 +718,7 @@ mod tests {
 
     #[test]
     fn every_preset_builds_its_preprocessing() {
-        use crate::image::preprocess::{Preprocessor, ResizeTarget};
+        use crate::imaging::preprocess::{Preprocessor, ResizeTarget};
         for m in IMAGENET_MODELS {
             let yml = format!(
                 "Global:\n  model_name: {}\n{}",

@@ -110,69 +110,71 @@ pub struct PlanRequest<'a> {
     pub saving: bool,
 }
 
-/// Picks the device and backend. Returns the plan and, when a requested
-/// device is unusable and the CPU is used instead, the warning to show.
-pub fn plan(
-    req: &PlanRequest,
-    probe: &dyn Fn(&str) -> Option<String>,
-) -> Result<(ExecutionPlan, Option<String>), PlanError> {
-    let requested = req.device.is_some();
-    let mut device = match req.device {
-        Some(text) => Device::parse(text)?,
-        // Only a GPU runtime already at hand makes the GPU the default:
-        // fetching 1.6 GB is for when a GPU is asked for.
-        None if probe(GPU_RUNTIME).is_none() && probe("gpu").is_none() => Device::gpu(),
-        None => Device::cpu(),
-    };
-    if !matches!(
-        device.kind,
-        DeviceKind::Cpu | DeviceKind::Gpu | DeviceKind::Npu
-    ) {
-        return Err(PlanError::Hardware(device.kind.to_string()));
-    }
-    let mut warning = None;
-    if !device.is_cpu() {
-        if let Some(reason) = probe(device.kind.as_str()) {
-            let reason = format!("{device} was requested but {reason}");
-            fallback_allowed(&reason)?;
-            warning = requested.then(|| format!("{reason}; falling back to CPU"));
-            device = Device::cpu();
+impl ExecutionPlan {
+    /// Picks the device and backend. Returns the plan and, when a requested
+    /// device is unusable and the CPU is used instead, the warning to show.
+    pub fn choose(
+        req: &PlanRequest,
+        probe: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<(ExecutionPlan, Option<String>), PlanError> {
+        let requested = req.device.is_some();
+        let mut device = match req.device {
+            Some(text) => Device::parse(text)?,
+            // Only a GPU runtime already at hand makes the GPU the default:
+            // fetching 1.6 GB is for when a GPU is asked for.
+            None if probe(GPU_RUNTIME).is_none() && probe("gpu").is_none() => Device::gpu(),
+            None => Device::cpu(),
+        };
+        if !matches!(
+            device.kind,
+            DeviceKind::Cpu | DeviceKind::Gpu | DeviceKind::Npu
+        ) {
+            return Err(PlanError::Hardware(device.kind.to_string()));
         }
+        let mut warning = None;
+        if !device.is_cpu() {
+            if let Some(reason) = probe(device.kind.as_str()) {
+                let reason = format!("{device} was requested but {reason}");
+                fallback_allowed(&reason)?;
+                warning = requested.then(|| format!("{reason}; falling back to CPU"));
+                device = Device::cpu();
+            }
+        }
+        let backend = backend(req, &device)?;
+        let default_threads = if req.saving {
+            cpu_threads_when_saving
+        } else {
+            cpu_threads
+        };
+        let threads = req
+            .hpi
+            .int("cpu_num_threads")
+            .filter(|n| *n > 0)
+            .map_or_else(default_threads, |n| n as usize);
+        let optimization_level = optimization_level(req.hpi);
+        let fp16 = req
+            .hpi
+            .string("precision")
+            .is_some_and(|p| p.eq_ignore_ascii_case("fp16"));
+        let tensorrt = backend == Backend::TensorRt;
+        let engine_cache = tensorrt.then(|| req.model_dir.join(".trt_cache"));
+        let trt_shapes = if tensorrt {
+            req.hpi.profile_shapes(req.hpi_info)?
+        } else {
+            None
+        };
+        let plan = ExecutionPlan {
+            device,
+            backend,
+            threads,
+            optimization_level,
+            fp16,
+            engine_cache,
+            trt_shapes,
+            requested,
+        };
+        Ok((plan, warning))
     }
-    let backend = backend(req, &device)?;
-    let default_threads = if req.saving {
-        cpu_threads_when_saving
-    } else {
-        cpu_threads
-    };
-    let threads = req
-        .hpi
-        .int("cpu_num_threads")
-        .filter(|n| *n > 0)
-        .map_or_else(default_threads, |n| n as usize);
-    let optimization_level = optimization_level(req.hpi);
-    let fp16 = req
-        .hpi
-        .string("precision")
-        .is_some_and(|p| p.eq_ignore_ascii_case("fp16"));
-    let tensorrt = backend == Backend::TensorRt;
-    let engine_cache = tensorrt.then(|| req.model_dir.join(".trt_cache"));
-    let trt_shapes = if tensorrt {
-        req.hpi.profile_shapes(req.hpi_info)?
-    } else {
-        None
-    };
-    let plan = ExecutionPlan {
-        device,
-        backend,
-        threads,
-        optimization_level,
-        fp16,
-        engine_cache,
-        trt_shapes,
-        requested,
-    };
-    Ok((plan, warning))
 }
 
 /// Errors when `PADDLE_PDX_DISABLE_DEVICE_FALLBACK` is set.
@@ -312,16 +314,18 @@ mod tests {
     #[test]
     fn default_device_is_gpu_when_usable_else_cpu() {
         let hpi = HpiConfig::default();
-        let (plan, warning) = plan(&request(None, false, &hpi), &gpu_ok).unwrap();
+        let (plan, warning) = ExecutionPlan::choose(&request(None, false, &hpi), &gpu_ok).unwrap();
         assert_eq!(plan.device.to_string(), "gpu:0");
         assert_eq!(warning, None);
-        let (plan, warning) = super::plan(&request(None, false, &hpi), &no_gpu).unwrap();
+        let (plan, warning) = ExecutionPlan::choose(&request(None, false, &hpi), &no_gpu).unwrap();
         assert_eq!(plan.device, Device::cpu());
         assert_eq!(warning, None, "no warning when nothing was asked for");
         let not_fetched = |kind: &str| (kind == GPU_RUNTIME).then(|| "not fetched".to_string());
-        let (plan, warning) = super::plan(&request(None, false, &hpi), &not_fetched).unwrap();
+        let (plan, warning) =
+            ExecutionPlan::choose(&request(None, false, &hpi), &not_fetched).unwrap();
         assert_eq!((plan.device, warning), (Device::cpu(), None));
-        let (plan, _) = super::plan(&request(Some("gpu:0"), false, &hpi), &not_fetched).unwrap();
+        let (plan, _) =
+            ExecutionPlan::choose(&request(Some("gpu:0"), false, &hpi), &not_fetched).unwrap();
         assert_eq!(
             plan.device.to_string(),
             "gpu:0",
@@ -332,7 +336,8 @@ mod tests {
     #[test]
     fn requested_gpu_falls_back_with_a_reason() {
         let hpi = HpiConfig::default();
-        let (plan, warning) = plan(&request(Some("gpu:1"), false, &hpi), &no_gpu).unwrap();
+        let (plan, warning) =
+            ExecutionPlan::choose(&request(Some("gpu:1"), false, &hpi), &no_gpu).unwrap();
         assert_eq!(plan.device, Device::cpu());
         assert_eq!(
             warning.unwrap(),
@@ -344,20 +349,20 @@ mod tests {
     fn unsupported_hardware_and_impossible_backends() {
         let hpi = HpiConfig::default();
         assert_eq!(
-            plan(&request(Some("xpu:0"), false, &hpi), &gpu_ok).unwrap_err(),
+            ExecutionPlan::choose(&request(Some("xpu:0"), false, &hpi), &gpu_ok).unwrap_err(),
             PlanError::Hardware("xpu".into())
         );
         let trt = HpiConfig {
             backend: Some("tensorrt".into()),
             ..Default::default()
         };
-        let err = plan(&request(Some("cpu"), true, &trt), &gpu_ok).unwrap_err();
+        let err = ExecutionPlan::choose(&request(Some("cpu"), true, &trt), &gpu_ok).unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("backend tensorrt cannot run on cpu"),
             "{err}"
         );
-        let (p, _) = plan(&request(Some("gpu:0"), true, &trt), &gpu_ok).unwrap();
+        let (p, _) = ExecutionPlan::choose(&request(Some("gpu:0"), true, &trt), &gpu_ok).unwrap();
         assert_eq!(
             (p.backend, p.engine_cache.clone()),
             (Backend::TensorRt, Some(PathBuf::from("m/.trt_cache")))
@@ -366,9 +371,9 @@ mod tests {
             backend: Some("openvino".into()),
             ..Default::default()
         };
-        assert!(plan(&request(Some("gpu:0"), true, &ov), &gpu_ok).is_err());
+        assert!(ExecutionPlan::choose(&request(Some("gpu:0"), true, &ov), &gpu_ok).is_err());
         assert_eq!(
-            plan(&request(Some("cpu"), true, &ov), &gpu_ok)
+            ExecutionPlan::choose(&request(Some("cpu"), true, &ov), &gpu_ok)
                 .unwrap()
                 .0
                 .backend,
@@ -378,7 +383,7 @@ mod tests {
             backend: Some("paddle".into()),
             ..Default::default()
         };
-        assert!(plan(&request(Some("cpu"), true, &paddle), &gpu_ok).is_err());
+        assert!(ExecutionPlan::choose(&request(Some("cpu"), true, &paddle), &gpu_ok).is_err());
     }
 
     #[test]
@@ -388,7 +393,7 @@ mod tests {
             saving: true,
             ..request(Some("cpu"), false, &hpi)
         };
-        let (p, _) = plan(&saving, &gpu_ok).unwrap();
+        let (p, _) = ExecutionPlan::choose(&saving, &gpu_ok).unwrap();
         assert_eq!(p.threads, cpu_threads_when_saving());
         assert!(cpu_threads_when_saving() <= cpu_threads());
         let three =
@@ -397,13 +402,16 @@ mod tests {
             saving: true,
             ..request(Some("cpu"), true, &three)
         };
-        assert_eq!(plan(&explicit, &gpu_ok).unwrap().0.threads, 3);
+        assert_eq!(
+            ExecutionPlan::choose(&explicit, &gpu_ok).unwrap().0.threads,
+            3
+        );
     }
 
     #[test]
     fn backend_config_sets_threads_level_and_precision() {
         let hpi = HpiConfig::resolve(None, Some("{'backend': 'onnxruntime', 'backend_config': {'cpu_num_threads': 3, 'graph_optimization_level': 'ORT_ENABLE_BASIC', 'precision': 'fp16'}}")).unwrap();
-        let (p, _) = plan(&request(Some("cpu"), true, &hpi), &gpu_ok).unwrap();
+        let (p, _) = ExecutionPlan::choose(&request(Some("cpu"), true, &hpi), &gpu_ok).unwrap();
         assert_eq!((p.threads, p.optimization_level, p.fp16), (3, 1, true));
         // Without --use_hpip the backend stays onnxruntime whatever hpi_config says.
         let trt = HpiConfig {
@@ -411,7 +419,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            plan(&request(Some("cpu"), false, &trt), &gpu_ok)
+            ExecutionPlan::choose(&request(Some("cpu"), false, &trt), &gpu_ok)
                 .unwrap()
                 .0
                 .backend,

@@ -18,9 +18,9 @@ use super::error::ApiError;
 use super::pixels::{self, Header};
 use super::source::{self, Fetcher};
 use super::worker::{InferenceQueue, QueueError};
-use crate::image::decode::decode_bytes;
-use crate::image::jpeg;
-use crate::image::preprocess::Preprocessor;
+use crate::imaging::decode::decode_bytes;
+use crate::imaging::jpeg;
+use crate::imaging::preprocess::Preprocessor;
 use crate::input::is_url;
 use crate::postprocess::label_for;
 use crate::postprocess::top_k;
@@ -60,7 +60,7 @@ pub struct Classified {
 }
 
 /// A decoded, preprocessed image.
-struct Prepared {
+struct Decoded {
     image: Option<RgbImage>,
     size: (u32, u32),
     tensor: Vec<f32>,
@@ -230,7 +230,7 @@ fn prepare(
     bytes: &[u8],
     keep_image: bool,
     max_pixels: u64,
-) -> Result<Prepared, ApiError> {
+) -> Result<Decoded, ApiError> {
     let image = decode_bytes(bytes)
         .map_err(|e| ApiError::unprocessable(format!("The image cannot be decoded: {e}")))?;
     let (width, height) = image.dimensions();
@@ -240,7 +240,7 @@ fn prepare(
     let (size, tensor) = pre
         .run(&image)
         .map_err(|e| ApiError::unprocessable(format!("The image cannot be preprocessed: {e}")))?;
-    Ok(Prepared {
+    Ok(Decoded {
         image: keep_image.then_some(image),
         size,
         tensor,

@@ -40,7 +40,7 @@ use self::budget::MemoryBudget;
 use self::classify::Service;
 use self::handlers::AppState;
 use self::options::ServeOptions;
-use crate::image::preprocess::Preprocessor;
+use crate::imaging::preprocess::Preprocessor;
 use crate::log;
 use crate::postprocess::model_labels;
 use crate::postprocess::resolve_k;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::image::decode::MAX_PIXELS;
+use crate::imaging::decode::MAX_PIXELS;
 use crate::log;
 
 /// Which image URLs a request may name.

@@ -7,8 +7,8 @@ use std::io::Cursor;
 
 use image::{ImageDecoder, ImageReader};
 
-use crate::image::decode::jpeg::is_jpeg;
-use crate::image::decode::MAX_PIXELS;
+use crate::imaging::decode::jpeg::is_jpeg;
+use crate::imaging::decode::MAX_PIXELS;
 
 /// The declared size and sample layout of an encoded image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@ pub fn dumps(value: &serde_json::Value, style: Style) -> String {
 
 /// A `json.JSONDecodeError`: Python's message and the character offset it names.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecodeError {
+pub struct JsonDecodeError {
     /// Offset in characters (not bytes), as Python's `e.pos`.
     pub pos: usize,
     /// Python's `e.msg`, e.g. `Expecting value`.
@@ -25,7 +25,7 @@ const MAX_DEPTH: usize = 900;
 /// Where and why Python's `json.loads` rejects `text`; `None` when it accepts it.
 /// Scans the bytes in place (no copy of the text) and converts the byte
 /// offset of the error to Python's character offset at the end.
-pub fn locate_error(text: &str) -> Option<DecodeError> {
+pub fn locate_error(text: &str) -> Option<JsonDecodeError> {
     let scanner = Scanner { s: text.as_bytes() };
     let start = scanner.skip_ws(0);
     let result = scanner.value(start, 0).and_then(|end| {
@@ -45,8 +45,8 @@ pub fn locate_error(text: &str) -> Option<DecodeError> {
     })
 }
 
-fn err(pos: usize, msg: &str) -> DecodeError {
-    DecodeError {
+fn err(pos: usize, msg: &str) -> JsonDecodeError {
+    JsonDecodeError {
         pos,
         msg: msg.to_string(),
     }
@@ -78,7 +78,7 @@ impl Scanner<'_> {
     }
 
     /// Scans one value at `i`; returns the index after it.
-    fn value(&self, i: usize, depth: usize) -> Result<usize, DecodeError> {
+    fn value(&self, i: usize, depth: usize) -> Result<usize, JsonDecodeError> {
         if depth > MAX_DEPTH {
             return Err(err(i, "Maximum nesting depth exceeded"));
         }
@@ -133,7 +133,7 @@ impl Scanner<'_> {
     }
 
     /// A string whose opening quote is at `start - 1`.
-    fn string(&self, start: usize) -> Result<usize, DecodeError> {
+    fn string(&self, start: usize) -> Result<usize, JsonDecodeError> {
         let begin = start - 1;
         let mut i = start;
         loop {
@@ -168,7 +168,7 @@ impl Scanner<'_> {
     }
 
     /// An object whose `{` is at `start - 1`.
-    fn object(&self, start: usize, depth: usize) -> Result<usize, DecodeError> {
+    fn object(&self, start: usize, depth: usize) -> Result<usize, JsonDecodeError> {
         let mut end = self.skip_ws(start);
         match self.at(end) {
             Some(b'}') => return Ok(end + 1),
@@ -207,7 +207,7 @@ impl Scanner<'_> {
     }
 
     /// An array whose `[` is at `start - 1`.
-    fn array(&self, start: usize, depth: usize) -> Result<usize, DecodeError> {
+    fn array(&self, start: usize, depth: usize) -> Result<usize, JsonDecodeError> {
         let mut end = self.skip_ws(start);
         if self.at(end) == Some(b']') {
             return Ok(end + 1);
@@ -276,7 +276,7 @@ mod tests {
         for &(text, pos, msg) in cases {
             assert_eq!(
                 locate_error(text),
-                Some(DecodeError {
+                Some(JsonDecodeError {
                     pos,
                     msg: msg.into()
                 }),

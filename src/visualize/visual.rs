@@ -12,8 +12,8 @@
 use image::RgbImage;
 
 use super::{draw_label_in_place, font};
-use crate::image::decode;
-use crate::image::jpeg::{self, JpegLayout, MCU_LINES};
+use crate::imaging::decode;
+use crate::imaging::jpeg::{self, JpegLayout, MCU_LINES};
 
 /// Quality of saved JPEG visualisations (Pillow's default).
 pub const JPEG_QUALITY: u8 = 75;

@@ -20,7 +20,7 @@
 //!   reported as unsupported.
 
 use super::{for_each_band, Interpolation, Plan, ResizeError, Window, CN};
-use crate::image::resize::Backend;
+use crate::imaging::resize::ResizeLibrary;
 
 /// `INTER_RESIZE_COEF_BITS`: fixed-point precision of the separable weights.
 const COEF_SCALE: f32 = 2048.0;
@@ -72,13 +72,15 @@ pub(super) fn resize(
         Interpolation::Lanczos => lanczos4(plan, &sx, &sy, dst),
         Interpolation::Bicubic => {
             return Err(interp.unsupported(
-                Backend::Cv2,
+                ResizeLibrary::Cv2,
                 " yet: opencv-python computes 8-bit INTER_CUBIC with Intel IPP, whose \
              rounding cannot be reproduced exactly; use LINEAR, or backend pil",
             ))
         }
         Interpolation::Box => {
-            return Err(interp.unsupported(Backend::Cv2, ": OpenCV has no BOX filter (use AREA)"))
+            return Err(
+                interp.unsupported(ResizeLibrary::Cv2, ": OpenCV has no BOX filter (use AREA)")
+            )
         }
     }
     Ok(())

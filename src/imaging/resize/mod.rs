@@ -21,13 +21,13 @@ mod pillow;
 
 use std::fmt;
 
-use ::image::RgbImage;
+use image::RgbImage;
 use rayon::prelude::*;
 
 /// Which library's arithmetic to reproduce (PaddleX inference.yml `backend`:
 /// `"cv2"` is the default, `"pil"` the alternative).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Backend {
+pub enum ResizeLibrary {
     /// OpenCV's `cv2.resize`.
     Cv2,
     /// Pillow's `Image.resize`.
@@ -59,7 +59,7 @@ pub enum Interpolation {
 pub enum ResizeError {
     /// The backend name is not one PaddleX knows.
     #[error("unknown resize backend {name:?}; expected one of: cv2, pil")]
-    UnknownBackend {
+    UnknownLibrary {
         /// The name as given.
         name: String,
     },
@@ -69,7 +69,7 @@ pub enum ResizeError {
         /// The name as given.
         name: String,
         /// The backend the name was checked against.
-        backend: Backend,
+        backend: ResizeLibrary,
         /// The accepted names, comma separated.
         accepted: &'static str,
     },
@@ -109,28 +109,28 @@ pub enum ResizeError {
         /// Upper-case name of the interpolation.
         interp: &'static str,
         /// The backend.
-        backend: Backend,
+        backend: ResizeLibrary,
         /// Explanation, starting with ": " (may be empty).
         reason: &'static str,
     },
 }
 
-impl fmt::Display for Backend {
+impl fmt::Display for ResizeLibrary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Backend::Cv2 => "cv2",
-            Backend::Pil => "pil",
+            ResizeLibrary::Cv2 => "cv2",
+            ResizeLibrary::Pil => "pil",
         })
     }
 }
 
-impl Backend {
+impl ResizeLibrary {
     /// Parses a PaddleX backend name (`cv2` or `pil`, case-insensitive).
     pub fn parse(name: &str) -> Result<Self, ResizeError> {
         match name.to_ascii_lowercase().as_str() {
-            "cv2" => Ok(Backend::Cv2),
-            "pil" => Ok(Backend::Pil),
-            _ => Err(ResizeError::UnknownBackend {
+            "cv2" => Ok(ResizeLibrary::Cv2),
+            "pil" => Ok(ResizeLibrary::Pil),
+            _ => Err(ResizeError::UnknownLibrary {
                 name: name.to_string(),
             }),
         }
@@ -140,14 +140,14 @@ impl Backend {
     /// meaning; PaddleX upper-cases the configured value before looking it up.
     fn interpolation_names(self) -> &'static [(&'static str, Interpolation)] {
         match self {
-            Backend::Cv2 => &[
+            ResizeLibrary::Cv2 => &[
                 ("NEAREST", Interpolation::Nearest),
                 ("LINEAR", Interpolation::Linear),
                 ("BICUBIC", Interpolation::Bicubic),
                 ("AREA", Interpolation::Area),
                 ("LANCZOS4", Interpolation::Lanczos),
             ],
-            Backend::Pil => &[
+            ResizeLibrary::Pil => &[
                 ("NEAREST", Interpolation::Nearest),
                 ("BILINEAR", Interpolation::Linear),
                 ("BICUBIC", Interpolation::Bicubic),
@@ -160,8 +160,8 @@ impl Backend {
     /// Comma-separated list of the accepted interpolation names.
     fn accepted_interpolations(self) -> &'static str {
         match self {
-            Backend::Cv2 => "NEAREST, LINEAR, BICUBIC, AREA, LANCZOS4",
-            Backend::Pil => "NEAREST, BILINEAR, BICUBIC, BOX, LANCZOS4",
+            ResizeLibrary::Cv2 => "NEAREST, LINEAR, BICUBIC, AREA, LANCZOS4",
+            ResizeLibrary::Pil => "NEAREST, BILINEAR, BICUBIC, BOX, LANCZOS4",
         }
     }
 }
@@ -172,7 +172,7 @@ impl Interpolation {
     ///
     /// cv2 accepts NEAREST, LINEAR, BICUBIC, AREA, LANCZOS4; pil accepts
     /// NEAREST, BILINEAR, BICUBIC, BOX, LANCZOS4.
-    pub fn parse(name: &str, backend: Backend) -> Result<Self, ResizeError> {
+    pub fn parse(name: &str, backend: ResizeLibrary) -> Result<Self, ResizeError> {
         let upper = name.to_ascii_uppercase();
         backend
             .interpolation_names()
@@ -187,11 +187,11 @@ impl Interpolation {
     }
 
     /// The PaddleX name of this method for `backend` (used in messages).
-    fn name(self, backend: Backend) -> &'static str {
+    fn name(self, backend: ResizeLibrary) -> &'static str {
         match (self, backend) {
             (Interpolation::Nearest, _) => "NEAREST",
-            (Interpolation::Linear, Backend::Cv2) => "LINEAR",
-            (Interpolation::Linear, Backend::Pil) => "BILINEAR",
+            (Interpolation::Linear, ResizeLibrary::Cv2) => "LINEAR",
+            (Interpolation::Linear, ResizeLibrary::Pil) => "BILINEAR",
             (Interpolation::Bicubic, _) => "BICUBIC",
             (Interpolation::Area, _) => "AREA",
             (Interpolation::Box, _) => "BOX",
@@ -200,7 +200,7 @@ impl Interpolation {
     }
 
     /// The error for a method that `backend` does not implement.
-    fn unsupported(self, backend: Backend, reason: &'static str) -> ResizeError {
+    fn unsupported(self, backend: ResizeLibrary, reason: &'static str) -> ResizeError {
         ResizeError::Unsupported {
             interp: self.name(backend),
             backend,
@@ -220,14 +220,14 @@ pub fn resize(
     src: &RgbImage,
     dst_w: u32,
     dst_h: u32,
-    backend: Backend,
+    backend: ResizeLibrary,
     interp: Interpolation,
 ) -> Result<RgbImage, ResizeError> {
     let plan = Plan::new(src, dst_w, dst_h)?;
     let mut out = RgbImage::new(dst_w, dst_h);
     match backend {
-        Backend::Cv2 => opencv::resize(&plan, interp, &mut out)?,
-        Backend::Pil => pillow::resize(&plan, interp, &mut out)?,
+        ResizeLibrary::Cv2 => opencv::resize(&plan, interp, &mut out)?,
+        ResizeLibrary::Pil => pillow::resize(&plan, interp, &mut out)?,
     }
     Ok(out)
 }
@@ -255,7 +255,7 @@ pub fn resize_window(
     dst_w: u32,
     dst_h: u32,
     window: Window,
-    backend: Backend,
+    backend: ResizeLibrary,
     interp: Interpolation,
 ) -> Result<RgbImage, ResizeError> {
     let fits = window.x + window.w <= dst_w as usize && window.y + window.h <= dst_h as usize;
@@ -266,7 +266,7 @@ pub fn resize_window(
             dst_h,
         });
     }
-    if backend == Backend::Cv2 && interp == Interpolation::Linear {
+    if backend == ResizeLibrary::Cv2 && interp == Interpolation::Linear {
         let plan = Plan::new(src, dst_w, dst_h)?;
         let mut out = RgbImage::new(window.w as u32, window.h as u32);
         if opencv::linear_window(&plan, window, &mut out) {
@@ -274,7 +274,7 @@ pub fn resize_window(
         }
     }
     let full = resize(src, dst_w, dst_h, backend, interp)?;
-    Ok(::image::imageops::crop_imm(
+    Ok(image::imageops::crop_imm(
         &full,
         window.x as u32,
         window.y as u32,

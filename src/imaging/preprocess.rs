@@ -10,7 +10,7 @@ use serde_yaml::Value;
 
 use super::decode::scale::MinSize;
 use super::decode::MAX_PIXELS;
-use super::resize::{self, Backend, Interpolation, Window};
+use super::resize::{self, Interpolation, ResizeLibrary, Window};
 use crate::model::infer_config::TransformOp;
 
 /// Why preprocessing could not be set up or applied.
@@ -73,7 +73,7 @@ pub struct ResizeOp {
     /// Target size.
     pub target: ResizeTarget,
     /// cv2 or pil arithmetic.
-    pub backend: Backend,
+    pub backend: ResizeLibrary,
     /// Filter.
     pub interpolation: Interpolation,
 }
@@ -173,7 +173,7 @@ impl Preprocessor {
         match self.resize {
             Some(op) => {
                 self.crop.is_none()
-                    || op.backend != Backend::Cv2
+                    || op.backend != ResizeLibrary::Cv2
                     || op.interpolation != Interpolation::Linear
             }
             None => false,
@@ -339,12 +339,12 @@ fn bad(op: &str, message: &str) -> PreprocessError {
 fn parse_resize(args: &Args) -> Result<ResizeOp, PreprocessError> {
     args.only(&["resize_short", "size", "backend", "interpolation"])?;
     let backend = match args.get("backend").and_then(Value::as_str) {
-        Some(name) => Backend::parse(name)?,
-        None => Backend::Cv2,
+        Some(name) => ResizeLibrary::parse(name)?,
+        None => ResizeLibrary::Cv2,
     };
     let interpolation = match args.get("interpolation").and_then(Value::as_str) {
         Some(name) => Interpolation::parse(name, backend)?,
-        None if backend == Backend::Pil => Interpolation::parse("BILINEAR", backend)?,
+        None if backend == ResizeLibrary::Pil => Interpolation::parse("BILINEAR", backend)?,
         None => Interpolation::parse("LINEAR", backend)?,
     };
     let target = match (args.get("resize_short"), args.get("size")) {

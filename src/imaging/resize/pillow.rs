@@ -18,7 +18,7 @@
 //! precision (so the rounding drift of the running sum is part of the
 //! result and is reproduced here).
 
-use super::{for_each_band, Backend, Interpolation, Plan, ResizeError, CN};
+use super::{for_each_band, Interpolation, Plan, ResizeError, ResizeLibrary, CN};
 
 /// Fixed-point precision of the weights (`PRECISION_BITS` = 32 - 8 - 2).
 const PRECISION_BITS: u32 = 22;
@@ -45,7 +45,9 @@ pub(super) fn resize(
         Interpolation::Box => Filter::Box,
         Interpolation::Lanczos => Filter::Lanczos,
         Interpolation::Area => {
-            return Err(interp.unsupported(Backend::Pil, ": Pillow has no AREA filter (use BOX)"))
+            return Err(
+                interp.unsupported(ResizeLibrary::Pil, ": Pillow has no AREA filter (use BOX)")
+            )
         }
     };
     convolve(plan, filter, dst);

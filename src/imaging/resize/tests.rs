@@ -59,7 +59,7 @@ fn fnv64(data: &[u8]) -> u64 {
 
 /// One parsed line of cases.txt.
 struct Case<'a> {
-    backend: Backend,
+    backend: ResizeLibrary,
     interp: Interpolation,
     pattern: &'a str,
     seed: u64,
@@ -88,7 +88,7 @@ fn parse_hex(s: &str) -> Vec<u8> {
 fn parse_case(line: &str) -> Case<'_> {
     let f: Vec<&str> = line.split_whitespace().collect();
     let num = |i: usize| f[i].parse::<u32>().expect("number");
-    let backend = Backend::parse(f[0]).expect("backend");
+    let backend = ResizeLibrary::parse(f[0]).expect("backend");
     Case {
         backend,
         interp: Interpolation::parse(f[1], backend).expect("interpolation"),
@@ -102,7 +102,7 @@ fn parse_case(line: &str) -> Case<'_> {
 }
 
 /// Runs every golden case whose backend and interpolation match `filter`.
-fn check_cases(filter: impl Fn(Backend, Interpolation) -> bool) {
+fn check_cases(filter: impl Fn(ResizeLibrary, Interpolation) -> bool) {
     let mut checked = 0;
     let mut failures = Vec::new();
     for line in CASES.lines().filter(|l| !l.trim().is_empty()) {
@@ -144,37 +144,37 @@ fn check_cases(filter: impl Fn(Backend, Interpolation) -> bool) {
 
 #[test]
 fn golden_cv2_linear() {
-    check_cases(|b, i| b == Backend::Cv2 && i == Interpolation::Linear);
+    check_cases(|b, i| b == ResizeLibrary::Cv2 && i == Interpolation::Linear);
 }
 
 #[test]
 fn golden_cv2_nearest_area_lanczos() {
-    check_cases(|b, i| b == Backend::Cv2 && i != Interpolation::Linear);
+    check_cases(|b, i| b == ResizeLibrary::Cv2 && i != Interpolation::Linear);
 }
 
 #[test]
 fn golden_pil_bicubic() {
-    check_cases(|b, i| b == Backend::Pil && i == Interpolation::Bicubic);
+    check_cases(|b, i| b == ResizeLibrary::Pil && i == Interpolation::Bicubic);
 }
 
 #[test]
 fn golden_pil_other_filters() {
-    check_cases(|b, i| b == Backend::Pil && i != Interpolation::Bicubic);
+    check_cases(|b, i| b == ResizeLibrary::Pil && i != Interpolation::Bicubic);
 }
 
 #[test]
 fn golden_file_covers_every_supported_mode() {
     let cases: Vec<Case<'_>> = CASES.lines().map(parse_case).collect();
     let modes = [
-        (Backend::Cv2, Interpolation::Nearest),
-        (Backend::Cv2, Interpolation::Linear),
-        (Backend::Cv2, Interpolation::Area),
-        (Backend::Cv2, Interpolation::Lanczos),
-        (Backend::Pil, Interpolation::Nearest),
-        (Backend::Pil, Interpolation::Linear),
-        (Backend::Pil, Interpolation::Bicubic),
-        (Backend::Pil, Interpolation::Box),
-        (Backend::Pil, Interpolation::Lanczos),
+        (ResizeLibrary::Cv2, Interpolation::Nearest),
+        (ResizeLibrary::Cv2, Interpolation::Linear),
+        (ResizeLibrary::Cv2, Interpolation::Area),
+        (ResizeLibrary::Cv2, Interpolation::Lanczos),
+        (ResizeLibrary::Pil, Interpolation::Nearest),
+        (ResizeLibrary::Pil, Interpolation::Linear),
+        (ResizeLibrary::Pil, Interpolation::Bicubic),
+        (ResizeLibrary::Pil, Interpolation::Box),
+        (ResizeLibrary::Pil, Interpolation::Lanczos),
     ];
     for (b, i) in modes {
         assert!(
@@ -187,7 +187,7 @@ fn golden_file_covers_every_supported_mode() {
 #[test]
 fn same_size_is_a_copy_for_every_mode() {
     let img = make_image("lcg", 99, 7, 5);
-    for backend in [Backend::Cv2, Backend::Pil] {
+    for backend in [ResizeLibrary::Cv2, ResizeLibrary::Pil] {
         for &(_, interp) in backend.interpolation_names() {
             // Even modes that are otherwise unsupported are a plain copy,
             // exactly as cv2.resize / Image.resize return early.
@@ -205,7 +205,7 @@ fn oversized_source_container_is_ignored() {
     let mut data = img.as_raw().clone();
     data.extend_from_slice(&[7; 10]);
     let padded = RgbImage::from_raw(6, 4, data).expect("long enough");
-    for backend in [Backend::Cv2, Backend::Pil] {
+    for backend in [ResizeLibrary::Cv2, ResizeLibrary::Pil] {
         for (w, h) in [(6, 4), (3, 9)] {
             let want = resize(&img, w, h, backend, Interpolation::Nearest).expect("resize");
             let got = resize(&padded, w, h, backend, Interpolation::Nearest).expect("resize");
@@ -221,7 +221,7 @@ fn absurd_sizes_are_rejected() {
         &img,
         u32::MAX,
         u32::MAX,
-        Backend::Cv2,
+        ResizeLibrary::Cv2,
         Interpolation::Linear,
     )
     .unwrap_err();
@@ -243,33 +243,33 @@ fn lcg_matches_the_python_generator() {
 #[test]
 fn zero_sizes_are_rejected() {
     let img = make_image("lcg", 1, 4, 3);
-    let err = resize(&img, 0, 3, Backend::Cv2, Interpolation::Linear).unwrap_err();
+    let err = resize(&img, 0, 3, ResizeLibrary::Cv2, Interpolation::Linear).unwrap_err();
     assert!(matches!(err, ResizeError::EmptySize { dst_w: 0, .. }));
     assert!(err.to_string().contains("4x3 image to 0x3"), "{err}");
     let empty = RgbImage::new(0, 5);
-    assert!(resize(&empty, 2, 2, Backend::Pil, Interpolation::Bicubic).is_err());
+    assert!(resize(&empty, 2, 2, ResizeLibrary::Pil, Interpolation::Bicubic).is_err());
 }
 
 #[test]
 fn unsupported_combinations_are_errors() {
     let img = make_image("lcg", 1, 8, 8);
-    let err = resize(&img, 4, 4, Backend::Cv2, Interpolation::Bicubic).unwrap_err();
+    let err = resize(&img, 4, 4, ResizeLibrary::Cv2, Interpolation::Bicubic).unwrap_err();
     assert!(
         err.to_string()
             .starts_with("interpolation BICUBIC with backend cv2 is not supported yet"),
         "{err}"
     );
-    let err = resize(&img, 4, 4, Backend::Cv2, Interpolation::Box).unwrap_err();
+    let err = resize(&img, 4, 4, ResizeLibrary::Cv2, Interpolation::Box).unwrap_err();
     assert!(err.to_string().contains("BOX with backend cv2"), "{err}");
-    let err = resize(&img, 4, 4, Backend::Pil, Interpolation::Area).unwrap_err();
+    let err = resize(&img, 4, 4, ResizeLibrary::Pil, Interpolation::Area).unwrap_err();
     assert!(err.to_string().contains("AREA with backend pil"), "{err}");
 }
 
 #[test]
 fn backend_parse() {
-    assert_eq!(Backend::parse("cv2"), Ok(Backend::Cv2));
-    assert_eq!(Backend::parse("PIL"), Ok(Backend::Pil));
-    let err = Backend::parse("skimage").unwrap_err();
+    assert_eq!(ResizeLibrary::parse("cv2"), Ok(ResizeLibrary::Cv2));
+    assert_eq!(ResizeLibrary::parse("PIL"), Ok(ResizeLibrary::Pil));
+    let err = ResizeLibrary::parse("skimage").unwrap_err();
     assert_eq!(
         err.to_string(),
         "unknown resize backend \"skimage\"; expected one of: cv2, pil"
@@ -286,7 +286,11 @@ fn interpolation_parse_is_case_insensitive() {
         ("area", Area),
         ("LANCZOS4", Lanczos),
     ] {
-        assert_eq!(Interpolation::parse(name, Backend::Cv2), Ok(want), "{name}");
+        assert_eq!(
+            Interpolation::parse(name, ResizeLibrary::Cv2),
+            Ok(want),
+            "{name}"
+        );
     }
     for (name, want) in [
         ("nearest", Nearest),
@@ -295,27 +299,31 @@ fn interpolation_parse_is_case_insensitive() {
         ("Box", Box),
         ("lanczos4", Lanczos),
     ] {
-        assert_eq!(Interpolation::parse(name, Backend::Pil), Ok(want), "{name}");
+        assert_eq!(
+            Interpolation::parse(name, ResizeLibrary::Pil),
+            Ok(want),
+            "{name}"
+        );
     }
 }
 
 #[test]
 fn interpolation_parse_rejects_names_of_the_other_backend() {
-    let err = Interpolation::parse("bilinear", Backend::Cv2).unwrap_err();
+    let err = Interpolation::parse("bilinear", ResizeLibrary::Cv2).unwrap_err();
     assert_eq!(
         err.to_string(),
         "unknown interpolation \"bilinear\" for backend cv2; \
          expected one of: NEAREST, LINEAR, BICUBIC, AREA, LANCZOS4"
     );
-    let err = Interpolation::parse("AREA", Backend::Pil).unwrap_err();
+    let err = Interpolation::parse("AREA", ResizeLibrary::Pil).unwrap_err();
     assert_eq!(
         err.to_string(),
         "unknown interpolation \"AREA\" for backend pil; \
          expected one of: NEAREST, BILINEAR, BICUBIC, BOX, LANCZOS4"
     );
     // PaddleX only knows LANCZOS4, not Pillow's own spelling.
-    assert!(Interpolation::parse("LANCZOS", Backend::Pil).is_err());
-    assert!(Interpolation::parse("", Backend::Cv2).is_err());
+    assert!(Interpolation::parse("LANCZOS", ResizeLibrary::Pil).is_err());
+    assert!(Interpolation::parse("", ResizeLibrary::Cv2).is_err());
 }
 
 /// Timing of the hot path: `cargo test --release -- --ignored --nocapture resize_timing`.
@@ -324,15 +332,15 @@ fn interpolation_parse_rejects_names_of_the_other_backend() {
 fn resize_timing() {
     let img = make_image("grad", 0, 4000, 3000);
     let cases = [
-        (Backend::Cv2, Interpolation::Linear, 341, 256),
-        (Backend::Cv2, Interpolation::Area, 341, 256),
-        (Backend::Cv2, Interpolation::Nearest, 341, 256),
-        (Backend::Cv2, Interpolation::Lanczos, 341, 256),
-        (Backend::Pil, Interpolation::Bicubic, 341, 256),
-        (Backend::Pil, Interpolation::Linear, 341, 256),
-        (Backend::Cv2, Interpolation::Linear, 2000, 1500),
-        (Backend::Cv2, Interpolation::Linear, 1333, 1000),
-        (Backend::Pil, Interpolation::Bicubic, 1333, 1000),
+        (ResizeLibrary::Cv2, Interpolation::Linear, 341, 256),
+        (ResizeLibrary::Cv2, Interpolation::Area, 341, 256),
+        (ResizeLibrary::Cv2, Interpolation::Nearest, 341, 256),
+        (ResizeLibrary::Cv2, Interpolation::Lanczos, 341, 256),
+        (ResizeLibrary::Pil, Interpolation::Bicubic, 341, 256),
+        (ResizeLibrary::Pil, Interpolation::Linear, 341, 256),
+        (ResizeLibrary::Cv2, Interpolation::Linear, 2000, 1500),
+        (ResizeLibrary::Cv2, Interpolation::Linear, 1333, 1000),
+        (ResizeLibrary::Pil, Interpolation::Bicubic, 1333, 1000),
     ];
     for (backend, interp, w, h) in cases {
         let mut best = f64::INFINITY;
@@ -349,12 +357,40 @@ fn resize_timing() {
 #[test]
 fn a_window_is_exactly_a_crop_of_the_whole_resize() {
     let cases = [
-        (Backend::Cv2, Interpolation::Linear, 341, 256, 256, 192),
-        (Backend::Cv2, Interpolation::Linear, 500, 333, 384, 256),
-        (Backend::Cv2, Interpolation::Linear, 120, 90, 341, 256),
-        (Backend::Cv2, Interpolation::Linear, 512, 384, 256, 192),
-        (Backend::Cv2, Interpolation::Area, 400, 300, 256, 192),
-        (Backend::Pil, Interpolation::Bicubic, 300, 200, 150, 100),
+        (
+            ResizeLibrary::Cv2,
+            Interpolation::Linear,
+            341,
+            256,
+            256,
+            192,
+        ),
+        (
+            ResizeLibrary::Cv2,
+            Interpolation::Linear,
+            500,
+            333,
+            384,
+            256,
+        ),
+        (ResizeLibrary::Cv2, Interpolation::Linear, 120, 90, 341, 256),
+        (
+            ResizeLibrary::Cv2,
+            Interpolation::Linear,
+            512,
+            384,
+            256,
+            192,
+        ),
+        (ResizeLibrary::Cv2, Interpolation::Area, 400, 300, 256, 192),
+        (
+            ResizeLibrary::Pil,
+            Interpolation::Bicubic,
+            300,
+            200,
+            150,
+            100,
+        ),
     ];
     for (i, (backend, interp, sw, sh, dw, dh)) in cases.into_iter().enumerate() {
         let src = make_image("lcg", i as u64, sw, sh);
@@ -380,7 +416,7 @@ fn a_window_is_exactly_a_crop_of_the_whole_resize() {
             },
         ] {
             let part = resize_window(&src, dw, dh, window, backend, interp).unwrap();
-            let crop = ::image::imageops::crop_imm(
+            let crop = image::imageops::crop_imm(
                 &full,
                 window.x as u32,
                 window.y as u32,
@@ -402,7 +438,14 @@ fn a_window_is_exactly_a_crop_of_the_whole_resize() {
         h: 10,
     };
     assert!(matches!(
-        resize_window(&src, 40, 30, outside, Backend::Cv2, Interpolation::Linear),
+        resize_window(
+            &src,
+            40,
+            30,
+            outside,
+            ResizeLibrary::Cv2,
+            Interpolation::Linear
+        ),
         Err(ResizeError::BadWindow { .. })
     ));
 }
