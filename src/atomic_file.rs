@@ -19,7 +19,7 @@ pub struct WriteError {
 
 /// Writes through `fill` into a temporary file beside `path`, then renames it
 /// over `path`. Parent folders are created. A failure leaves nothing behind.
-pub fn write_atomically(
+pub(crate) fn write_atomically(
     path: &Path,
     fill: impl FnOnce(&mut BufWriter<std::fs::File>) -> Result<(), String>,
 ) -> Result<(), WriteError> {

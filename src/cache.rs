@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 /// The cache root directory (not created here).
-pub fn cache_home() -> PathBuf {
+pub(crate) fn cache_home() -> PathBuf {
     if let Some(dir) = std::env::var_os("PADDLE_PDX_CACHE_HOME").filter(|d| !d.is_empty()) {
         return absolute(PathBuf::from(dir));
     }
@@ -14,12 +14,12 @@ pub fn cache_home() -> PathBuf {
 }
 
 /// Where official models live: `<cache>/official_models`.
-pub fn official_models_dir() -> PathBuf {
+pub(crate) fn official_models_dir() -> PathBuf {
     cache_home().join("official_models")
 }
 
 /// Where provisioning keeps its lock files: `<cache>/locks`.
-pub fn locks_dir() -> PathBuf {
+pub(crate) fn locks_dir() -> PathBuf {
     cache_home().join("locks")
 }
 

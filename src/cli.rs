@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use clap::Parser;
 
 /// PaddleX's description, shown at the top of `--help`.
-pub const ABOUT: &str = "Command-line interface for PaddleX. Use the options below to install plugins, run pipeline predictions, or start the serving application.";
+pub(crate) const ABOUT: &str = "Command-line interface for PaddleX. Use the options below to install plugins, run pipeline predictions, or start the serving application.";
 
 /// The raw flags, as PaddleX spells them.
 #[derive(Debug, Parser)]
 #[command(name = "paddlex", version, about = ABOUT)]
-pub struct RawArgs {
+pub(crate) struct RawArgs {
     /// Name of the pipeline to execute for prediction.
     #[arg(long, help_heading = "Pipeline Predict Options")]
     pub pipeline: Option<String>,
@@ -91,7 +91,7 @@ pub struct RawArgs {
 
 /// How results are reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// PaddleX's `{'res': ...}` line on stderr.
     Paddlex,
     /// One JSON object per input on stdout.
@@ -102,7 +102,7 @@ pub enum Format {
 
 /// What the user asked for, validated.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Command {
+pub(crate) enum Command {
     /// Classify `input` with the pipeline.
     Predict(PredictArgs),
     /// List the known models.
@@ -129,7 +129,7 @@ pub enum Command {
 
 /// Everything a prediction run needs from the command line.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PredictArgs {
+pub(crate) struct PredictArgs {
     /// `--pipeline`.
     pub pipeline: String,
     /// `--input` values; empty classifies nothing (PaddleX exits 0).
@@ -156,7 +156,7 @@ pub struct PredictArgs {
 
 /// Everything `--serve` needs from the command line.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// `--pipeline`.
     pub pipeline: String,
     /// `--device`, unparsed.
@@ -173,7 +173,7 @@ pub struct ServeArgs {
 
 /// A command line that parses but asks for something wrong or unavailable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CliError {
+pub(crate) enum CliError {
     /// Wrong usage (exit 2).
     #[error("{0}")]
     Usage(String),
@@ -184,7 +184,7 @@ pub enum CliError {
 
 impl Command {
     /// Validates raw flags into a command.
-    pub fn from_raw(raw: RawArgs) -> Result<Self, CliError> {
+    pub(crate) fn from_raw(raw: RawArgs) -> Result<Self, CliError> {
         if let Some(engine) = &raw.engine {
             if engine != "onnxruntime" {
                 return Err(CliError::NotSupported(format!(
@@ -261,7 +261,7 @@ impl Command {
 }
 
 /// The environment variable that turns `--fast_decode` on.
-pub const FAST_DECODE_ENV: &str = "PADDLEX_RS_FAST_DECODE";
+pub(crate) const FAST_DECODE_ENV: &str = "PADDLEX_RS_FAST_DECODE";
 
 /// An on/off environment variable's value: unset, empty, `0`, `false`,
 /// `no` or `off` is off; `1`, `true`, `yes` or `on` is on (any case);

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 /// The one pipeline this build runs.
-pub const PIPELINE_NAME: &str = "image_classification";
+pub(crate) const PIPELINE_NAME: &str = "image_classification";
 
 /// The packaged config, byte for byte what `--get_pipeline_config` writes.
 pub const DEFAULT_CONFIG_YAML: &str = include_str!("../configs/image_classification.yaml");
@@ -125,7 +125,7 @@ impl PipelineConfig {
     }
 
     /// Loads a pipeline YAML file.
-    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+    pub(crate) fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,

@@ -17,7 +17,7 @@ pub enum ExitCode {
 
 impl ExitCode {
     /// The numeric status for `std::process::exit`.
-    pub fn code(self) -> i32 {
+    pub(crate) fn code(self) -> i32 {
         match self {
             ExitCode::Success => 0,
             ExitCode::Failure => 1,

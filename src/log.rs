@@ -28,7 +28,7 @@ impl Level {
 }
 
 /// Whether stderr gets ANSI colours.
-pub fn colors_enabled() -> bool {
+pub(crate) fn colors_enabled() -> bool {
     static ENABLED: OnceLock<bool> = OnceLock::new();
     *ENABLED
         .get_or_init(|| std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal())
@@ -45,24 +45,24 @@ pub fn format_line(level: Level, message: &str, colored: bool) -> String {
 
 /// Writes one line to stderr. Errors writing stderr are ignored: there is
 /// nowhere left to report them.
-pub fn line(level: Level, message: &str) {
+pub(crate) fn line(level: Level, message: &str) {
     let text = format_line(level, message, colors_enabled());
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{text}");
 }
 
 /// An info line (green).
-pub fn info(message: &str) {
+pub(crate) fn info(message: &str) {
     line(Level::Info, message);
 }
 
 /// A warning line (yellow).
-pub fn warn(message: &str) {
+pub(crate) fn warn(message: &str) {
     line(Level::Warning, message);
 }
 
 /// An error line (red).
-pub fn error(message: &str) {
+pub(crate) fn error(message: &str) {
     line(Level::Error, message);
 }
 

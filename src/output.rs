@@ -13,9 +13,10 @@ use image::{ImageFormat, RgbImage};
 use crate::imaging::jpeg;
 use crate::result::Classification;
 use crate::visualize::visual::JPEG_QUALITY;
+use crate::visualize::Visual;
 
 use crate::atomic_file::write_atomically;
-pub use crate::atomic_file::WriteError as SaveError;
+pub(crate) use crate::atomic_file::WriteError as SaveError;
 
 /// Where one result's two files go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,8 +76,8 @@ fn folder_of(save_path: &Path) -> PathBuf {
 }
 
 /// Writes the JSON of `res` to `path`.
-pub fn save_json(res: &Classification, path: &Path) -> Result<(), SaveError> {
-    save_json_as(res, Some(&res.input_path), path)
+pub(crate) fn save_json(res: &Classification, path: &Path) -> Result<(), SaveError> {
+    write_text(path, &crate::result::json::result_json(res))
 }
 
 /// [`save_json`] with `input_path` written as given (`null` for an image
@@ -86,7 +87,10 @@ pub fn save_json_as(
     input_path: Option<&str>,
     path: &Path,
 ) -> Result<(), SaveError> {
-    let text = crate::result::json::result_json_as(res, input_path);
+    write_text(path, &crate::result::json::result_json_as(res, input_path))
+}
+
+fn write_text(path: &Path, text: &str) -> Result<(), SaveError> {
     write_atomically(path, |w| {
         w.write_all(text.as_bytes()).map_err(|e| e.to_string())
     })
@@ -143,7 +147,7 @@ fn encode_jpeg(img: &RgbImage, w: &mut BufWriter<std::fs::File>) -> Result<(), S
 }
 
 /// Writes an already encoded file (a finished [`crate::visualize::visual::PartialJpeg`]).
-pub fn save_encoded(bytes: &[u8], path: &Path) -> Result<(), SaveError> {
+pub(crate) fn save_encoded(bytes: &[u8], path: &Path) -> Result<(), SaveError> {
     write_atomically(path, |w| w.write_all(bytes).map_err(|e| e.to_string()))
 }
 
@@ -154,16 +158,40 @@ pub fn is_jpeg(path: &Path) -> bool {
         .is_some_and(|e| e == "jpg" || e == "jpeg")
 }
 
+/// Draws the label of `res` (top-1 name and score) on `visual` and writes
+/// it to `path`, encoded as the suffix says: the CLI's visualisation bytes.
+/// Keep a JPEG's pixels with [`Visual::for_jpeg`] and others' with
+/// [`Visual::Pixels`].
+pub fn save_visual(res: &Classification, visual: Visual, path: &Path) -> Result<(), String> {
+    let (label, score) = match (res.label_names.first(), res.scores.first()) {
+        (Some(l), Some(s)) => (l.as_str(), *s),
+        _ => ("", 0.0),
+    };
+    let text = crate::visualize::label_text(label, score);
+    let saved = match visual {
+        Visual::Jpeg(partial) => save_encoded(&partial.finish(&text), path),
+        Visual::Pixels(mut image) => {
+            crate::visualize::draw_label_in_place(&mut image, &text);
+            let saved = save_image(&image, path);
+            // Saving runs on the same worker threads as decoding: the next
+            // decode on this thread reuses the pixels.
+            crate::imaging::decode::recycle(image);
+            saved
+        }
+    };
+    saved.map_err(|e| e.to_string())
+}
+
 /// Remembers which input wrote each output file, to warn about collisions
 /// (`a.jpg` and `a.png` both write `a_res.json`).
 #[derive(Default)]
-pub struct CollisionGuard {
+pub(crate) struct CollisionGuard {
     seen: HashMap<PathBuf, String>,
 }
 
 impl CollisionGuard {
     /// Records `path` for `input`; returns the earlier input if another one wrote it.
-    pub fn claim(&mut self, path: &Path, input: &str) -> Option<String> {
+    pub(crate) fn claim(&mut self, path: &Path, input: &str) -> Option<String> {
         match self.seen.insert(path.to_path_buf(), input.to_string()) {
             Some(prev) if prev != input => Some(prev),
             _ => None,

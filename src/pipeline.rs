@@ -25,7 +25,6 @@ use crate::result::Classification;
 use crate::runtime::batch::{self, BatchRunner, Layout};
 use crate::runtime::load::{load_sessions, LoadError};
 use crate::runtime::plan::PlanError;
-use crate::runtime::threads::cpu_threads;
 use crate::runtime::{Classifier, ExecutionPlan, RuntimeError};
 use crate::stop::Stop;
 use crate::visualize::Visual;
@@ -93,9 +92,14 @@ pub enum PipelineError {
 }
 
 impl Pipeline {
+    #[cfg(test)]
     /// Loads the model of `model` on the CPU for batches of `batch_size`.
-    pub fn new(model: &ModelDir, batch_size: usize) -> Result<Self, PipelineError> {
-        Self::with_plan(model, batch_size, &ExecutionPlan::cpu(cpu_threads()))
+    pub(crate) fn new(model: &ModelDir, batch_size: usize) -> Result<Self, PipelineError> {
+        Self::with_plan(
+            model,
+            batch_size,
+            &ExecutionPlan::cpu(crate::runtime::threads::cpu_threads()),
+        )
     }
 
     /// Loads the model as `plan` says: one session per device id (see
@@ -118,7 +122,7 @@ impl Pipeline {
     /// their own so that decoding the first inputs overlaps loading the
     /// runtime and the model. Preprocessing errors are returned at once;
     /// loading errors by [`Pipeline::ready`] or [`Pipeline::run`].
-    pub fn load_in_background(
+    pub(crate) fn load_in_background(
         model: &ModelDir,
         batch_size: usize,
         plan: &ExecutionPlan,
@@ -161,12 +165,12 @@ impl Pipeline {
     /// reduction that the resize still shrinks from
     /// ([`Preprocessor::min_decode_size`]); results then differ slightly
     /// from PaddleX's. Off by default. Without ResizeImage it changes nothing.
-    pub fn set_fast_decode(&mut self, on: bool) {
+    pub(crate) fn set_fast_decode(&mut self, on: bool) {
         self.reduce = if on { self.pre.min_decode_size() } else { None };
     }
 
     /// Waits for the sessions; returns how inference runs (after any fallback).
-    pub fn ready(&mut self) -> Result<&ExecutionPlan, PipelineError> {
+    pub(crate) fn ready(&mut self) -> Result<&ExecutionPlan, PipelineError> {
         Ok(&self.sessions.sessions()?.plan)
     }
 
@@ -460,8 +464,8 @@ fn prepare_unit(
 mod tests {
     use super::*;
     use crate::input::Source;
-    use crate::model::convert::{Attr, DataType, Dim, GraphBuilder};
     use crate::model::resolve::open_model_dir;
+    use paddle2onnx::onnx::{Attr, DataType, Dim, GraphBuilder};
 
     /// A tiny classifier: mean colour per channel → 3 logits → softmax, with
     /// labels only in the ONNX metadata.

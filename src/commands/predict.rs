@@ -10,7 +10,6 @@ use rayon::prelude::*;
 
 use crate::cli::PredictArgs;
 use crate::exit_codes::ExitCode;
-use crate::imaging::decode;
 use crate::input::stream::{StreamCounts, UnitStream};
 use crate::input::{self, Unit};
 use crate::log;
@@ -22,10 +21,10 @@ use crate::report::{self, Reporter};
 use crate::result::Classification;
 use crate::setup::{self, Loaded, SetupOptions, SetupRequest};
 use crate::stop::Stop;
-use crate::visualize::{self, Visual};
+use crate::visualize::Visual;
 
 /// Runs a prediction; `Ok(Failure)` when some inputs failed but the run went on.
-pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
     let Loaded {
         config,
         model,
@@ -257,31 +256,7 @@ fn save(
     };
     let paths = output::output_paths(save_path, &res.input_path, res.page_index);
     if let Some(visual) = visual {
-        save_visual(res, visual, &paths.image)?;
+        output::save_visual(res, visual, &paths.image)?;
     }
     output::save_json(res, &paths.json).map_err(|e| e.to_string())
-}
-
-/// Draws the label of `res` (top-1 name and score) on `visual` and writes
-/// it to `path`, encoded as the suffix says: the CLI's visualisation bytes.
-/// Keep a JPEG's pixels with [`Visual::for_jpeg`] and others' with
-/// [`Visual::Pixels`].
-pub fn save_visual(res: &Classification, visual: Visual, path: &Path) -> Result<(), String> {
-    let (label, score) = match (res.label_names.first(), res.scores.first()) {
-        (Some(l), Some(s)) => (l.as_str(), *s),
-        _ => ("", 0.0),
-    };
-    let text = visualize::label_text(label, score);
-    let saved = match visual {
-        Visual::Jpeg(partial) => output::save_encoded(&partial.finish(&text), path),
-        Visual::Pixels(mut image) => {
-            visualize::draw_label_in_place(&mut image, &text);
-            let saved = output::save_image(&image, path);
-            // Saving runs on the same worker threads as decoding: the next
-            // decode on this thread reuses the pixels.
-            decode::recycle(image);
-            saved
-        }
-    };
-    saved.map_err(|e| e.to_string())
 }

@@ -8,7 +8,7 @@ use crate::serve::{self, Address};
 use crate::setup::{self, SetupOptions, SetupRequest};
 
 /// Serves until SIGINT or SIGTERM.
-pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     // A bad PADDLEX_RS_SERVE_* value fails before the model is loaded.
     let options = ServeOptions::from_env()?;
     let loaded = setup::load(&SetupRequest {

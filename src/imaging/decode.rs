@@ -7,9 +7,9 @@
 //! pixels; every other format to the `image` crate. `--fast_decode` asks
 //! for a reduced JPEG decode ([`decode_file_reduced`], [`scale`]).
 
-pub mod exif;
+pub(crate) mod exif;
 pub mod jpeg;
-pub mod scale;
+pub(crate) mod scale;
 pub(crate) mod tiff_frames;
 
 use std::io::Cursor;
@@ -73,7 +73,7 @@ pub fn decode_file(path: &Path) -> Result<RgbImage, DecodeError> {
 /// reduction that leaves it at least `reduce` in displayed orientation
 /// (`--fast_decode`). Returns the image and the scale it was decoded at
 /// ([`Scale::FULL`] for every other format and without `reduce`).
-pub fn decode_file_reduced(
+pub(crate) fn decode_file_reduced(
     path: &Path,
     reduce: Option<MinSize>,
 ) -> Result<(RgbImage, Scale), DecodeError> {

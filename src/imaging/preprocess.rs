@@ -126,7 +126,7 @@ impl Preprocessor {
     }
 
     /// The `(w, h)` of every output when it does not depend on the image.
-    pub fn fixed_size(&self) -> Option<(u32, u32)> {
+    pub(crate) fn fixed_size(&self) -> Option<(u32, u32)> {
         match (self.crop, self.resize.map(|r| r.target)) {
             (Some(crop), _) => Some(crop),
             (None, Some(ResizeTarget::Exact(w, h))) => Some((w, h)),
@@ -142,7 +142,7 @@ impl Preprocessor {
     /// source that is itself at least the target. `None` without
     /// ResizeImage: the model sees the pixels as decoded, and a reduced
     /// decode would change what the crop covers.
-    pub fn min_decode_size(&self) -> Option<MinSize> {
+    pub(crate) fn min_decode_size(&self) -> Option<MinSize> {
         match self.resize?.target {
             ResizeTarget::Short(short) => Some(MinSize::Short(short)),
             ResizeTarget::Exact(w, h) => Some(MinSize::Each(w, h)),

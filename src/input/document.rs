@@ -18,13 +18,13 @@ use crate::imaging::decode::{tiff_frames, MAX_PIXELS};
 use crate::quiet_panic::catch_quietly;
 
 /// PaddleX's default PDF render scale (72 dpi points × 2).
-pub const DEFAULT_PDF_SCALE: f32 = 2.0;
+pub(crate) const DEFAULT_PDF_SCALE: f32 = 2.0;
 
 /// The largest rendered page, in pixels: the cap of every other image.
 const MAX_PAGE_PIXELS: f64 = MAX_PIXELS as f64;
 
 /// The scale to render PDF pages at: `PADDLE_PDX_PDF_RENDER_SCALE`, else 2.
-pub fn pdf_scale() -> f32 {
+pub(crate) fn pdf_scale() -> f32 {
     std::env::var("PADDLE_PDX_PDF_RENDER_SCALE")
         .ok()
         .and_then(|v| v.trim().parse::<f32>().ok())
@@ -39,7 +39,7 @@ pub struct PdfDocument {
 
 impl PdfDocument {
     /// Reads and parses a PDF file; one with no pages is an error.
-    pub fn open(path: &Path) -> Result<Arc<Self>, String> {
+    pub(crate) fn open(path: &Path) -> Result<Arc<Self>, String> {
         let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
         Self::from_bytes(bytes)
     }

@@ -20,12 +20,12 @@ use crate::imaging::decode::{decode_file_reduced, DecodeError};
 use document::PdfDocument;
 
 /// Image suffixes accepted (PaddleX 3.5+'s list without the `sr`/`ras` formats we cannot decode; PDF is handled separately).
-pub const IMAGE_SUFFIXES: &[&str] = &[
+pub(crate) const IMAGE_SUFFIXES: &[&str] = &[
     "bmp", "dib", "jpeg", "jpg", "png", "webp", "pbm", "pgm", "ppm", "pnm", "tif", "tiff",
 ];
 
 /// The largest download accepted for a URL input.
-pub const MAX_DOWNLOAD_BYTES: u64 = 200 * 1024 * 1024;
+pub(crate) const MAX_DOWNLOAD_BYTES: u64 = 200 * 1024 * 1024;
 
 /// One input to classify.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +38,7 @@ pub enum InputItem {
 
 impl InputItem {
     /// The text shown for this input before it is read.
-    pub fn display(&self) -> &str {
+    pub(crate) fn display(&self) -> &str {
         match self {
             InputItem::File(p) | InputItem::Url(p) => p,
         }
@@ -66,7 +66,10 @@ pub enum InputError {
 
 /// Expands every `--input` value, in order; `-` reads newline-separated paths
 /// or URLs from `stdin` (blank lines skipped).
-pub fn expand_all(inputs: &[String], stdin: impl BufRead) -> Result<Vec<InputItem>, InputError> {
+pub(crate) fn expand_all(
+    inputs: &[String],
+    stdin: impl BufRead,
+) -> Result<Vec<InputItem>, InputError> {
     let mut items = Vec::new();
     let mut stdin = Some(stdin);
     for input in inputs {
@@ -91,7 +94,7 @@ pub fn expand_all(inputs: &[String], stdin: impl BufRead) -> Result<Vec<InputIte
 
 /// Keeps the items of shard `index` of `count`: item i goes to shard i mod count.
 /// Every job computes the same list, so the shards never overlap and cover it all.
-pub fn shard(items: Vec<InputItem>, index: usize, count: usize) -> Vec<InputItem> {
+pub(crate) fn shard(items: Vec<InputItem>, index: usize, count: usize) -> Vec<InputItem> {
     items
         .into_iter()
         .enumerate()
@@ -186,14 +189,17 @@ fn failed(input_path: &str, reason: String) -> Unit {
 }
 
 /// Reads a unit's pixels as RGB8; the error is a one-line reason.
-pub fn load(unit: &Unit) -> Result<RgbImage, String> {
+pub(crate) fn load(unit: &Unit) -> Result<RgbImage, String> {
     load_reduced(unit, None).map(|(image, _)| image)
 }
 
 /// Like [`load`], but a JPEG image is decoded at the largest DCT reduction
 /// that leaves it at least `reduce` (`--fast_decode`); returns the scale
 /// used ([`Scale::FULL`] for PDF pages, TIFF frames and other formats).
-pub fn load_reduced(unit: &Unit, reduce: Option<MinSize>) -> Result<(RgbImage, Scale), String> {
+pub(crate) fn load_reduced(
+    unit: &Unit,
+    reduce: Option<MinSize>,
+) -> Result<(RgbImage, Scale), String> {
     let path = Path::new(&unit.input_path);
     let page = unit.page_index.unwrap_or(0);
     let full = |image| (image, Scale::FULL);
@@ -260,12 +266,12 @@ pub fn is_url(text: &str) -> bool {
 }
 
 /// Whether a file name has a supported image suffix.
-pub fn has_image_suffix(path: &str) -> bool {
+pub(crate) fn has_image_suffix(path: &str) -> bool {
     suffix(path).is_some_and(|s| IMAGE_SUFFIXES.contains(&s.as_str()))
 }
 
 /// The lower-cased text after the last `.` of the file name.
-pub fn suffix(path: &str) -> Option<String> {
+pub(crate) fn suffix(path: &str) -> Option<String> {
     Path::new(path)
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
@@ -289,16 +295,6 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
         }
     }
     Ok(())
-}
-
-/// Downloads `url` to `<cache>/predict_input/<url key>/<file name>`
-/// (replacing an older copy atomically) and returns the local path. The
-/// folder named by [`url_key`] gives each URL a file of its own, so two URLs
-/// ending in the same name are two images (PaddleX keeps one
-/// `predict_input/<file name>` and classifies the last download twice); the
-/// file name is kept for the result's output names.
-pub fn download(url: &str) -> Result<PathBuf, InputError> {
-    download_cancellable(url, &AtomicBool::new(false))
 }
 
 /// [`download`], giving up (and removing the partial file) once `cancel`
@@ -353,14 +349,14 @@ pub(crate) fn download_cancellable(url: &str, cancel: &AtomicBool) -> Result<Pat
 }
 
 /// 16 hex digits of the URL's SHA-256: the download folder of that URL.
-pub fn url_key(url: &str) -> String {
+pub(crate) fn url_key(url: &str) -> String {
     let digest = Sha256::digest(url.as_bytes());
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The last path segment of a URL, without query or fragment (`download`
 /// when there is none, or when it is `.` or `..`).
-pub fn url_file_name(url: &str) -> String {
+pub(crate) fn url_file_name(url: &str) -> String {
     let without_query = url.split(['?', '#']).next().unwrap_or(url);
     let after_scheme = without_query
         .split_once("://")

@@ -87,7 +87,7 @@ struct RawTopk {
 
 impl InferenceConfig {
     /// Reads and parses `path`.
-    pub fn load(path: &Path) -> Result<Self, InferConfigError> {
+    pub(crate) fn load(path: &Path) -> Result<Self, InferConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| InferConfigError::Read {
             path: path.display().to_string(),
             source,

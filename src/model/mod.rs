@@ -4,9 +4,9 @@
 //! that build ONNX models.
 
 pub mod convert;
-pub mod infer_config;
-pub mod official;
-pub mod paddle;
+pub(crate) mod infer_config;
+pub(crate) mod official;
+pub(crate) mod paddle;
 pub mod registry;
 pub mod resolve;
 

@@ -20,43 +20,43 @@ use crate::cache::locks_dir;
 use crate::log;
 use crate::provision::{self, ProvisionError};
 
-pub use download::TransferError;
-pub use untar::{ArchiveError, Limits};
+pub(crate) use download::TransferError;
+pub(crate) use untar::{ArchiveError, Limits};
 
 /// Where PaddleX 3.3 keeps the inference models of its ImageNet classifiers
 /// (its BOS bucket); `<name>_infer.tar` below it.
-pub const BOS_BASE_URL: &str =
+pub(crate) const BOS_BASE_URL: &str =
     "https://paddle-model-ecology.bj.bcebos.com/paddlex/official_inference_model/paddle3.0.0";
 
 /// A base URL or a local folder holding `<name>_infer.tar` files, used
 /// instead of the public hosts.
-pub const MIRROR_ENV: &str = "PADDLEX_RS_MODEL_MIRROR";
+pub(crate) const MIRROR_ENV: &str = "PADDLEX_RS_MODEL_MIRROR";
 
 /// PaddleX's choice of model host (`huggingface`, the default, `aistudio`,
 /// `modelscope` or `bos`): tried first, the others after it.
-pub const SOURCE_ENV: &str = "PADDLE_PDX_MODEL_SOURCE";
+pub(crate) const SOURCE_ENV: &str = "PADDLE_PDX_MODEL_SOURCE";
 
 /// How large an official archive may be: the largest classifier
 /// (`CLIP_vit_large_patch14_224`) is about 1.1 GB.
-pub const LIMITS: Limits = Limits {
+pub(crate) const LIMITS: Limits = Limits {
     member_bytes: 2 << 30,
     total_bytes: 3 << 30,
 };
 
 /// The archive PaddleX publishes for `name`.
-pub fn archive_name(name: &str) -> String {
+pub(crate) fn archive_name(name: &str) -> String {
     format!("{name}_infer.tar")
 }
 
 /// Whether `name` is one of PaddleX's official models that this module
 /// fetches (the 80 ImageNet classifiers).
-pub fn is_official(name: &str) -> bool {
+pub(crate) fn is_official(name: &str) -> bool {
     registry::imagenet_model(name).is_some()
 }
 
 /// One of PaddleX 3.3's model hosts, in its default order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Hoster {
+pub(crate) enum Hoster {
     /// Hugging Face (`PaddlePaddle/<name>` repositories).
     HuggingFace,
     /// Baidu AI Studio.
@@ -69,7 +69,7 @@ pub enum Hoster {
 
 impl Hoster {
     /// PaddleX's order when `PADDLE_PDX_MODEL_SOURCE` names none of them.
-    pub const ALL: [Hoster; 4] = [
+    pub(crate) const ALL: [Hoster; 4] = [
         Hoster::HuggingFace,
         Hoster::AiStudio,
         Hoster::ModelScope,
@@ -77,7 +77,7 @@ impl Hoster {
     ];
 
     /// The name `PADDLE_PDX_MODEL_SOURCE` uses for it.
-    pub fn alias(self) -> &'static str {
+    pub(crate) fn alias(self) -> &'static str {
         match self {
             Hoster::HuggingFace => "huggingface",
             Hoster::AiStudio => "aistudio",
@@ -89,7 +89,7 @@ impl Hoster {
     /// The hosts in the order they are tried: the one `source` names
     /// (case-insensitive) first, then the others in PaddleX's order. A value
     /// naming none of them changes nothing, as in PaddleX.
-    pub fn ordered(source: Option<&str>) -> Vec<Hoster> {
+    pub(crate) fn ordered(source: Option<&str>) -> Vec<Hoster> {
         let wanted = source.map(str::to_ascii_lowercase);
         let mut hosts = Hoster::ALL.to_vec();
         if let Some(i) = hosts
@@ -106,7 +106,7 @@ impl Hoster {
     /// ImageNet classifiers from BOS only: Hugging Face, AI Studio and
     /// ModelScope carry its OCR and document models, none of which this build
     /// fetches by name.
-    pub fn archive_url(self, name: &str) -> Option<String> {
+    pub(crate) fn archive_url(self, name: &str) -> Option<String> {
         (self == Hoster::Bos && is_official(name))
             .then(|| format!("{BOS_BASE_URL}/{}", archive_name(name)))
     }
@@ -114,7 +114,7 @@ impl Hoster {
 
 /// `PADDLEX_RS_MODEL_MIRROR`: where archives come from instead of the public hosts.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mirror {
+pub(crate) enum Mirror {
     /// A base URL (`http://` or `https://`), without a trailing slash.
     Url(String),
     /// A local folder (a plain path or a `file://` URL).
@@ -123,14 +123,14 @@ pub enum Mirror {
 
 impl Mirror {
     /// The mirror set in the environment, if any.
-    pub fn from_env() -> Option<Mirror> {
+    pub(crate) fn from_env() -> Option<Mirror> {
         std::env::var(MIRROR_ENV)
             .ok()
             .and_then(|v| Mirror::parse(&v))
     }
 
     /// Reads a mirror setting; `None` when empty.
-    pub fn parse(value: &str) -> Option<Mirror> {
+    pub(crate) fn parse(value: &str) -> Option<Mirror> {
         let value = value.trim();
         if value.is_empty() {
             return None;
@@ -144,7 +144,7 @@ impl Mirror {
     }
 
     /// Where the mirror keeps `name`'s archive.
-    pub fn location(&self, name: &str) -> Location {
+    pub(crate) fn location(&self, name: &str) -> Location {
         match self {
             Mirror::Url(base) => Location::Url {
                 url: format!("{base}/{}", archive_name(name)),
@@ -155,7 +155,7 @@ impl Mirror {
     }
 
     /// The setting as shown to the user.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Mirror::Url(base) => base.clone(),
             Mirror::Folder(dir) => dir.display().to_string(),
@@ -165,7 +165,7 @@ impl Mirror {
 
 /// One place an archive can come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Location {
+pub(crate) enum Location {
     /// Downloaded over HTTP(S).
     Url {
         /// The archive's URL.
@@ -188,7 +188,11 @@ impl std::fmt::Display for Location {
 
 /// The places `name` is fetched from, in order: the mirror alone when one is
 /// set, else the public hosts that carry it.
-pub fn locations(name: &str, mirror: Option<&Mirror>, source: Option<&str>) -> Vec<Location> {
+pub(crate) fn locations(
+    name: &str,
+    mirror: Option<&Mirror>,
+    source: Option<&str>,
+) -> Vec<Location> {
     if let Some(mirror) = mirror {
         return vec![mirror.location(name)];
     }
@@ -256,7 +260,7 @@ impl From<ProvisionError> for Reason {
 
 /// Fetches `name` into `dest` (`<cache>/official_models/<name>`) from the
 /// mirror or the public hosts set in the environment.
-pub fn fetch(name: &str, dest: &Path) -> Result<(), FetchError> {
+pub(crate) fn fetch(name: &str, dest: &Path) -> Result<(), FetchError> {
     let mirror = Mirror::from_env();
     let source = std::env::var(SOURCE_ENV).ok();
     let places = locations(name, mirror.as_ref(), source.as_deref());
@@ -266,7 +270,7 @@ pub fn fetch(name: &str, dest: &Path) -> Result<(), FetchError> {
 /// Fetches `name` into `dest` from the first of `places` that works, under
 /// the lock `<locks>/<name>.lock`; a model another process put there while
 /// this one waited for the lock is kept as it is.
-pub fn fetch_from(
+pub(crate) fn fetch_from(
     name: &str,
     dest: &Path,
     places: &[Location],

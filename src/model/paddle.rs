@@ -20,7 +20,7 @@ use crate::log;
 use crate::provision;
 
 /// The marker written beside an `inference.onnx` this module converted.
-pub const MARKER: &str = "inference.onnx.paddle2onnx";
+pub(crate) const MARKER: &str = "inference.onnx.paddle2onnx";
 
 /// Why a Paddle model could not be converted.
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +52,7 @@ fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> PaddleError 
 /// Converts `files` into `onnx`, written through a temporary file beside it
 /// and renamed into place, so a failed or interrupted conversion leaves
 /// nothing behind.
-pub fn convert_to(
+pub(crate) fn convert_to(
     files: &ModelFiles,
     onnx: &Path,
     options: &Options,
@@ -79,7 +79,7 @@ pub fn convert_to(
 /// weights file's size with its first and last MiB (fine-tuning rewrites
 /// nearly every weight, and hashing a large weights file on every run would
 /// cost more than the conversion check saves).
-pub fn fingerprint(files: &ModelFiles) -> Result<String, PaddleError> {
+pub(crate) fn fingerprint(files: &ModelFiles) -> Result<String, PaddleError> {
     let mut hash = Sha256::new();
     let program = std::fs::read(&files.program)
         .map_err(io(format!("reading {}", files.program.display())))?;
@@ -103,12 +103,12 @@ pub fn fingerprint(files: &ModelFiles) -> Result<String, PaddleError> {
 
 /// The ONNX model for the Paddle model `files` in `dir`, converting it on
 /// first use.
-pub fn ensure_onnx(dir: &Path, files: &ModelFiles) -> Result<PathBuf, PaddleError> {
+pub(crate) fn ensure_onnx(dir: &Path, files: &ModelFiles) -> Result<PathBuf, PaddleError> {
     ensure_onnx_in(dir, files, &cache_home(), &locks_dir())
 }
 
 /// [`ensure_onnx`] with the cache root and the locks folder given.
-pub fn ensure_onnx_in(
+pub(crate) fn ensure_onnx_in(
     dir: &Path,
     files: &ModelFiles,
     cache: &Path,

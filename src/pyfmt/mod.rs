@@ -3,5 +3,5 @@
 //! `json` module's output (separators, indentation, `ensure_ascii`) as one
 //! `serde_json` formatter, behind every JSON text the program writes.
 
-pub mod float;
-pub mod json;
+pub(crate) mod float;
+pub(crate) mod json;

@@ -7,14 +7,14 @@ use crate::pyfmt::float::repr_f64;
 use crate::result::Classification;
 
 /// `input_path,page_index,class_id_1,label_1,score_1,...,error`.
-pub struct CsvRows<'w> {
+pub(crate) struct CsvRows<'w> {
     writer: csv::Writer<Box<dyn Write + 'w>>,
     topk: usize,
 }
 
 impl<'w> CsvRows<'w> {
     /// Writes the header for `topk` classes to `out`.
-    pub fn new(out: Box<dyn Write + 'w>, topk: usize) -> std::io::Result<Self> {
+    pub(crate) fn new(out: Box<dyn Write + 'w>, topk: usize) -> std::io::Result<Self> {
         let mut writer = csv::Writer::from_writer(out);
         writer.write_record(header(topk))?;
         writer.flush()?;
@@ -23,7 +23,7 @@ impl<'w> CsvRows<'w> {
 }
 
 /// The header row.
-pub fn header(topk: usize) -> Vec<String> {
+pub(crate) fn header(topk: usize) -> Vec<String> {
     let mut cols = vec!["input_path".to_string(), "page_index".to_string()];
     for i in 1..=topk {
         cols.extend([

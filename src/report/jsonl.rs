@@ -16,13 +16,13 @@ struct Failure<'a> {
 }
 
 /// Writes one line per input; failures as `{"input_path": ..., "error": ...}`.
-pub struct JsonLines<'w> {
+pub(crate) struct JsonLines<'w> {
     out: Box<dyn Write + 'w>,
 }
 
 impl<'w> JsonLines<'w> {
     /// Writes to `out`.
-    pub fn new(out: Box<dyn Write + 'w>) -> Self {
+    pub(crate) fn new(out: Box<dyn Write + 'w>) -> Self {
         JsonLines { out }
     }
 }

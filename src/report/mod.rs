@@ -5,8 +5,8 @@ mod csv;
 mod jsonl;
 mod paddlex;
 
-pub use paddlex::error_line;
-pub mod progress;
+pub(crate) use paddlex::error_line;
+pub(crate) mod progress;
 
 use std::io::Write;
 
@@ -14,7 +14,7 @@ use crate::cli::Format;
 use crate::result::Classification;
 
 /// Receives each input's result, in input order.
-pub trait Reporter {
+pub(crate) trait Reporter {
     /// A classified input.
     fn success(&mut self, res: &Classification) -> std::io::Result<()>;
     /// A failed input, with a one-line reason (the `Error:` line on stderr is
@@ -33,7 +33,7 @@ pub trait Reporter {
 
 /// The reporter for `format`, writing machine-readable output to `out`;
 /// `topk` sizes the CSV columns.
-pub fn reporter<'w>(
+pub(crate) fn reporter<'w>(
     format: Format,
     out: Box<dyn Write + 'w>,
     topk: usize,
@@ -46,7 +46,7 @@ pub fn reporter<'w>(
 }
 
 /// The one-line summary printed at the end of a run.
-pub fn summary(processed: usize, failed: usize, skipped: usize, seconds: f64) -> String {
+pub(crate) fn summary(processed: usize, failed: usize, skipped: usize, seconds: f64) -> String {
     let rate = if seconds > 0.0 {
         processed as f64 / seconds
     } else {

@@ -5,11 +5,11 @@ use crate::log;
 use crate::result::Classification;
 
 /// Prints `{'res': {...}}` lines and `Error:` lines on stderr.
-pub struct PaddlexLines;
+pub(crate) struct PaddlexLines;
 
 impl Reporter for PaddlexLines {
     fn success(&mut self, res: &Classification) -> std::io::Result<()> {
-        log::info(&res.to_print_line());
+        log::info(&crate::result::pyrepr::result_line(res));
         Ok(())
     }
 
@@ -25,7 +25,7 @@ impl Reporter for PaddlexLines {
 }
 
 /// `Error: <path>[ page N]: <reason>`.
-pub fn error_line(input_path: &str, page_index: Option<usize>, reason: &str) -> String {
+pub(crate) fn error_line(input_path: &str, page_index: Option<usize>, reason: &str) -> String {
     match page_index {
         Some(p) => format!("Error: {input_path} page {p}: {reason}"),
         None => format!("Error: {input_path}: {reason}"),

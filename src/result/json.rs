@@ -18,7 +18,7 @@ struct Shown<'a> {
 }
 
 /// The JSON text of one result.
-pub fn result_json(res: &Classification) -> String {
+pub(crate) fn result_json(res: &Classification) -> String {
     result_json_as(res, Some(&res.input_path))
 }
 
@@ -36,7 +36,7 @@ pub fn result_json_as(res: &Classification, input_path: Option<&str>) -> String 
 }
 
 /// The result on one line (`--format jsonl`), Python's `json.dumps` spacing.
-pub fn compact_json(res: &Classification) -> String {
+pub(crate) fn compact_json(res: &Classification) -> String {
     to_string(res, LINE)
 }
 

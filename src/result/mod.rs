@@ -19,15 +19,3 @@ pub struct Classification {
     /// Label of each id.
     pub label_names: Vec<String>,
 }
-
-impl Classification {
-    /// The `{'res': {...}}` line PaddleX prints.
-    pub fn to_print_line(&self) -> String {
-        pyrepr::result_line(self)
-    }
-
-    /// The `<stem>_res.json` text (indent 4, no trailing newline).
-    pub fn to_json(&self) -> String {
-        json::result_json(self)
-    }
-}

@@ -5,7 +5,7 @@ use super::Classification;
 use crate::pyfmt::float::{numpy_float_array, numpy_int_array};
 
 /// `{'res': {'input_path': ..., 'page_index': ..., 'class_ids': array(...), 'scores': array(...), 'label_names': [...]}}`
-pub fn result_line(res: &Classification) -> String {
+pub(crate) fn result_line(res: &Classification) -> String {
     result_line_as(res, Some(&res.input_path))
 }
 
@@ -28,7 +28,7 @@ pub fn result_line_as(res: &Classification, input_path: Option<&str>) -> String 
 /// Python's `repr()` of a str: single quotes unless the text has a single
 /// quote and no double quote; backslash escapes for the quote, backslash and
 /// non-printable characters.
-pub fn py_str_repr(text: &str) -> String {
+pub(crate) fn py_str_repr(text: &str) -> String {
     let quote = if text.contains('\'') && !text.contains('"') {
         '"'
     } else {

@@ -8,7 +8,7 @@ use super::session::Classifier;
 
 /// How the model takes its input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Layout {
+pub(crate) enum Layout {
     /// Planar `[N, 3, H, W]` (inference.yml has `ToCHWImage`).
     Chw,
     /// Interleaved `[N, H, W, 3]`.
@@ -17,7 +17,7 @@ pub enum Layout {
 
 impl Layout {
     /// `Chw` when the preprocessing ends planar (`ToCHWImage`), else `Hwc`.
-    pub fn planar(chw: bool) -> Self {
+    pub(crate) fn planar(chw: bool) -> Self {
         if chw {
             Layout::Chw
         } else {
@@ -28,7 +28,7 @@ impl Layout {
 
 /// One preprocessed image: its tensor and its size (width, height).
 #[derive(Debug, Clone, Copy)]
-pub struct Image<'a> {
+pub(crate) struct Image<'a> {
     /// `3 × width × height` values in the model's layout.
     pub tensor: &'a [f32],
     /// Width and height after preprocessing.
@@ -44,7 +44,7 @@ pub struct Image<'a> {
 /// never costs more than two. Padding happens only for models whose
 /// preprocessing gives one size (a crop or a fixed resize).
 #[derive(Debug, Clone)]
-pub struct BatchRunner {
+pub(crate) struct BatchRunner {
     batch_size: usize,
     layout: Layout,
     pad: bool,
@@ -54,7 +54,7 @@ pub struct BatchRunner {
 impl BatchRunner {
     /// A runner for batches of at most `batch_size` images; `pad` when the
     /// preprocessing gives every image the same size.
-    pub fn new(batch_size: usize, layout: Layout, pad: bool) -> Self {
+    pub(crate) fn new(batch_size: usize, layout: Layout, pad: bool) -> Self {
         BatchRunner {
             batch_size: batch_size.max(1),
             layout,
@@ -64,14 +64,14 @@ impl BatchRunner {
     }
 
     /// The most images one run takes.
-    pub fn batch_size(&self) -> usize {
+    pub(crate) fn batch_size(&self) -> usize {
         self.batch_size
     }
 
     /// One row per image, in order, or that image's error. Images of the
     /// same size run together, in runs of at most the batch size; an error
     /// (or a panic inside the runtime) fails the images of its run only.
-    pub fn run(
+    pub(crate) fn run(
         &mut self,
         classifier: &mut Classifier,
         images: &[Image<'_>],

@@ -1,7 +1,7 @@
 //! PaddleX's `--device` grammar: `type[:id[,id...]]`.
 
 /// Device types PaddleX knows, as `--device` spells them.
-pub const DEVICE_TYPES: [&str; 7] = ["cpu", "gpu", "xpu", "npu", "mlu", "gcu", "dcu"];
+pub(crate) const DEVICE_TYPES: [&str; 7] = ["cpu", "gpu", "xpu", "npu", "mlu", "gcu", "dcu"];
 
 /// A device type PaddleX knows (only the CPU, NVIDIA GPUs and Ascend NPUs
 /// have an ONNX Runtime provider here).
@@ -35,7 +35,7 @@ impl DeviceKind {
     ];
 
     /// The name `--device` uses.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         DEVICE_TYPES[self as usize]
     }
 
@@ -79,7 +79,7 @@ pub enum DeviceError {
 
 impl Device {
     /// The CPU.
-    pub fn cpu() -> Self {
+    pub(crate) fn cpu() -> Self {
         Device {
             kind: DeviceKind::Cpu,
             ids: Vec::new(),
@@ -87,7 +87,7 @@ impl Device {
     }
 
     /// The first GPU.
-    pub fn gpu() -> Self {
+    pub(crate) fn gpu() -> Self {
         Device {
             kind: DeviceKind::Gpu,
             ids: vec![0],
@@ -95,12 +95,12 @@ impl Device {
     }
 
     /// Whether this is the CPU.
-    pub fn is_cpu(&self) -> bool {
+    pub(crate) fn is_cpu(&self) -> bool {
         self.kind == DeviceKind::Cpu
     }
 
     /// Parses `type[:id[,id...]]`, case-insensitive type.
-    pub fn parse(text: &str) -> Result<Self, DeviceError> {
+    pub(crate) fn parse(text: &str) -> Result<Self, DeviceError> {
         let parts: Vec<&str> = text.split(':').collect();
         if parts.len() > 2 {
             return Err(DeviceError::Invalid(text.into()));

@@ -83,7 +83,7 @@ const TENSORRT_LIBS: [&str; 2] = ["libnvinfer.so.10", "libnvonnxparser.so.10"];
 
 /// Why the GPU runtime is unusable.
 #[derive(Debug, thiserror::Error)]
-pub enum GpuRuntimeError {
+pub(crate) enum GpuRuntimeError {
     /// Fetching failed.
     #[error("the GPU runtime (onnxruntime-gpu {GPU_ORT_VERSION} with CUDA 13 and cuDNN 9) could not be fetched: {0}")]
     Provision(#[from] ProvisionError),
@@ -93,25 +93,25 @@ pub enum GpuRuntimeError {
 }
 
 /// The runtime folder in the cache.
-pub fn runtime_dir() -> PathBuf {
+pub(crate) fn runtime_dir() -> PathBuf {
     cache_home()
         .join("runtime")
         .join(format!("onnxruntime-gpu-{GPU_ORT_VERSION}"))
 }
 
 /// `libonnxruntime.so.<ver>` inside a runtime folder.
-pub fn library_in(dir: &Path) -> PathBuf {
+pub(crate) fn library_in(dir: &Path) -> PathBuf {
     dir.join(format!("libonnxruntime.so.{GPU_ORT_VERSION}"))
 }
 
 /// Whether the GPU runtime is already in the cache (nothing is fetched).
-pub fn is_provisioned() -> bool {
+pub(crate) fn is_provisioned() -> bool {
     library_in(&runtime_dir()).is_file()
 }
 
 /// The GPU runtime's `libonnxruntime`, fetched into the cache if missing,
 /// with its CUDA libraries loaded into the process.
-pub fn prepare() -> Result<PathBuf, GpuRuntimeError> {
+pub(crate) fn prepare() -> Result<PathBuf, GpuRuntimeError> {
     let dir = runtime_dir();
     if !library_in(&dir).is_file() {
         provision_into(&dir)?;
@@ -175,7 +175,7 @@ fn runtime_member(name: &str) -> Option<PathBuf> {
 /// order that satisfies their dependencies on each other (found by
 /// retrying: a library whose dependency is not loaded yet fails and is
 /// tried again on the next round).
-pub fn preload(dir: &Path) -> Result<(), GpuRuntimeError> {
+pub(crate) fn preload(dir: &Path) -> Result<(), GpuRuntimeError> {
     let paths: Vec<PathBuf> = PRELOAD.iter().map(|p| dir.join(p)).collect();
     load_in_dependency_order(&paths, |path| {
         open_global(path).map(|lib| {
@@ -226,7 +226,7 @@ fn open_global(path: &Path) -> Result<libloading::os::unix::Library, String> {
 
 /// Checks that TensorRT 10 can be loaded (the TensorRT provider needs it
 /// and cannot say so clearly itself).
-pub fn check_tensorrt() -> Result<(), String> {
+pub(crate) fn check_tensorrt() -> Result<(), String> {
     for name in TENSORRT_LIBS {
         // SAFETY: probing for the library; nothing is called.
         if unsafe { libloading::Library::new(name) }.is_err() {
@@ -241,7 +241,7 @@ pub fn check_tensorrt() -> Result<(), String> {
 /// ONNX Runtime's message for a provider that failed to register, without
 /// its source location, and with the usual cause of a CUDA 13 provider
 /// that does not load said plainly.
-pub fn explain_provider_error(message: &str) -> String {
+pub(crate) fn explain_provider_error(message: &str) -> String {
     let plain = message
         .split_once("FAIL : ")
         .map_or(message, |(_, rest)| rest)

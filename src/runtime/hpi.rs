@@ -61,12 +61,12 @@ impl HpiConfig {
     }
 
     /// An integer setting of `backend_config`.
-    pub fn int(&self, key: &str) -> Option<i64> {
+    pub(crate) fn int(&self, key: &str) -> Option<i64> {
         self.backend_config.get(key).and_then(Value::as_i64)
     }
 
     /// A string setting of `backend_config`.
-    pub fn string(&self, key: &str) -> Option<&str> {
+    pub(crate) fn string(&self, key: &str) -> Option<&str> {
         self.backend_config.get(key).and_then(Value::as_str)
     }
 
@@ -76,7 +76,7 @@ impl HpiConfig {
     /// `backend_configs.paddle_infer.trt_dynamic_shapes`). `None` when
     /// neither gives any: ONNX Runtime then builds the engine for the
     /// shapes it meets (one, as batches are padded to one shape).
-    pub fn profile_shapes(
+    pub(crate) fn profile_shapes(
         &self,
         hpi_info: Option<&serde_yaml::Value>,
     ) -> Result<Option<ProfileShapes>, HpiError> {

@@ -27,7 +27,7 @@ const ORT_LIBRARY: WheelMember = WheelMember {
 
 /// Why the runtime could not be loaded.
 #[derive(Debug, thiserror::Error)]
-pub enum LibraryError {
+pub(crate) enum LibraryError {
     /// `ORT_DYLIB_PATH` names nothing.
     #[error("ORT_DYLIB_PATH is set to {0}, but there is no such file")]
     EnvPathMissing(String),
@@ -64,14 +64,14 @@ pub fn cached_library_path() -> PathBuf {
 }
 
 /// `ORT_DYLIB_PATH`, when set to something.
-pub fn user_library_path() -> Option<PathBuf> {
+pub(crate) fn user_library_path() -> Option<PathBuf> {
     std::env::var_os("ORT_DYLIB_PATH")
         .filter(|p| !p.is_empty())
         .map(PathBuf::from)
 }
 
 /// Finds the library without fetching anything.
-pub fn locate() -> Result<Option<PathBuf>, LibraryError> {
+pub(crate) fn locate() -> Result<Option<PathBuf>, LibraryError> {
     if let Some(path) = user_library_path() {
         if !path.is_file() {
             return Err(LibraryError::EnvPathMissing(path.display().to_string()));
@@ -107,7 +107,7 @@ fn beside_executable() -> Option<PathBuf> {
 }
 
 /// Finds the library, provisioning it into the cache when nothing is found.
-pub fn locate_or_provision() -> Result<PathBuf, LibraryError> {
+pub(crate) fn locate_or_provision() -> Result<PathBuf, LibraryError> {
     if let Some(path) = locate()? {
         return Ok(path);
     }
@@ -144,7 +144,7 @@ fn provision_library(dest: &Path) -> Result<(), ProvisionError> {
 
 /// Checks that `path` is a loadable ONNX Runtime before `ort` sees it (and
 /// leaves it loaded).
-pub fn check_loadable(path: &Path) -> Result<(), LibraryError> {
+pub(crate) fn check_loadable(path: &Path) -> Result<(), LibraryError> {
     let not_loadable = |reason: String| LibraryError::NotLoadable {
         path: path.display().to_string(),
         reason,
@@ -170,7 +170,7 @@ pub fn check_loadable(path: &Path) -> Result<(), LibraryError> {
 }
 
 /// The process-wide ONNX Runtime, loaded once.
-pub struct Runtime {
+pub(crate) struct Runtime {
     /// ort's environment.
     pub environment: ort::environment::Environment,
     /// Why GPU sessions cannot run on this build, if they cannot: the GPU
@@ -190,7 +190,7 @@ pub fn environment() -> Result<&'static ort::environment::Environment, String> {
 /// [`gpu`](super::gpu)), which runs CPU sessions too; if that is impossible,
 /// the CPU build, with the reason in [`Runtime::gpu_unusable`].
 /// `ORT_DYLIB_PATH` always wins (the user vouches for it).
-pub fn runtime(want_gpu: bool) -> Result<&'static Runtime, String> {
+pub(crate) fn runtime(want_gpu: bool) -> Result<&'static Runtime, String> {
     static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();
     RUNTIME
         .get_or_init(|| init_runtime(want_gpu).map_err(|e| e.to_string()))

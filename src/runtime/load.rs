@@ -24,7 +24,7 @@ pub enum LoadError {
 /// onnxruntime backend, the CPU is used instead (with a warning if the
 /// device was asked for), unless `PADDLE_PDX_DISABLE_DEVICE_FALLBACK` is
 /// set. Returns the sessions and the plan that really runs.
-pub fn load_sessions(
+pub(crate) fn load_sessions(
     onnx: &Path,
     plan: &ExecutionPlan,
     count: usize,

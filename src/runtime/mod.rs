@@ -1,16 +1,16 @@
 //! ONNX Runtime: finding and loading the shared library, devices, and the
 //! classifier session.
 
-pub mod batch;
-pub mod device;
+pub(crate) mod batch;
+pub(crate) mod device;
 pub mod gpu;
 pub mod hpi;
 pub mod library;
-pub mod load;
-pub mod plan;
-pub mod session;
-pub mod threads;
+pub(crate) mod load;
+pub(crate) mod plan;
+pub(crate) mod session;
+pub(crate) mod threads;
 
-pub use device::{Device, DeviceKind};
+pub(crate) use device::Device;
 pub use plan::{Backend, ExecutionPlan};
 pub use session::{Classifier, RuntimeError};

@@ -21,7 +21,7 @@ pub enum Backend {
 
 impl Backend {
     /// PaddleX's name.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Backend::OnnxRuntime => "onnxruntime",
             Backend::TensorRt => "tensorrt",
@@ -53,7 +53,7 @@ pub struct ExecutionPlan {
 
 impl ExecutionPlan {
     /// ONNX Runtime on the CPU with `threads` intra-op threads, all graph optimisations.
-    pub fn cpu(threads: usize) -> Self {
+    pub(crate) fn cpu(threads: usize) -> Self {
         ExecutionPlan {
             device: Device::cpu(),
             backend: Backend::OnnxRuntime,
@@ -95,7 +95,7 @@ pub enum PlanError {
 }
 
 /// What a plan is made from.
-pub struct PlanRequest<'a> {
+pub(crate) struct PlanRequest<'a> {
     /// `--device`.
     pub device: Option<&'a str>,
     /// `--use_hpip` or the YAML's `use_hpip`.
@@ -113,7 +113,7 @@ pub struct PlanRequest<'a> {
 impl ExecutionPlan {
     /// Picks the device and backend. Returns the plan and, when a requested
     /// device is unusable and the CPU is used instead, the warning to show.
-    pub fn choose(
+    pub(crate) fn choose(
         req: &PlanRequest,
         probe: &dyn Fn(&str) -> Option<String>,
     ) -> Result<(ExecutionPlan, Option<String>), PlanError> {
@@ -178,7 +178,7 @@ impl ExecutionPlan {
 }
 
 /// Errors when `PADDLE_PDX_DISABLE_DEVICE_FALLBACK` is set.
-pub fn fallback_allowed(reason: &str) -> Result<(), PlanError> {
+pub(crate) fn fallback_allowed(reason: &str) -> Result<(), PlanError> {
     match std::env::var_os("PADDLE_PDX_DISABLE_DEVICE_FALLBACK") {
         Some(v)
             if !v.is_empty() && v != "0" && v.to_string_lossy().to_ascii_lowercase() != "false" =>
@@ -240,12 +240,12 @@ fn optimization_level(hpi: &HpiConfig) -> u8 {
 }
 
 /// The probe's name for "the GPU build of ONNX Runtime is at hand".
-pub const GPU_RUNTIME: &str = "gpu-runtime";
+pub(crate) const GPU_RUNTIME: &str = "gpu-runtime";
 
 /// Why `kind` hardware is unusable on this machine, or `None` when a driver
 /// is there ([`GPU_RUNTIME`]: when the GPU runtime is in the cache or
 /// `ORT_DYLIB_PATH` names a library).
-pub fn probe_hardware(kind: &str) -> Option<String> {
+pub(crate) fn probe_hardware(kind: &str) -> Option<String> {
     match kind {
         GPU_RUNTIME
             if super::gpu::is_provisioned() || super::library::user_library_path().is_some() =>

@@ -65,7 +65,7 @@ impl Classifier {
     /// Loads `onnx` as `plan` says, on device `device_id` of the plan's device.
     /// Providers are registered so that a failure is an error, never a silent
     /// fall back to the CPU inside ONNX Runtime.
-    pub fn load_with(
+    pub(crate) fn load_with(
         onnx: &Path,
         plan: &ExecutionPlan,
         device_id: u32,
@@ -128,7 +128,7 @@ impl Classifier {
 
     /// Labels stored in the model's metadata (`labels` or `character`,
     /// newline-separated), if any.
-    pub fn metadata_labels(&self) -> Option<Vec<String>> {
+    pub(crate) fn metadata_labels(&self) -> Option<Vec<String>> {
         let meta = self.session.metadata().ok()?;
         ["labels", "character"].iter().find_map(|key| {
             meta.custom(key)
@@ -224,7 +224,7 @@ fn providers(plan: &ExecutionPlan, id: u32) -> Vec<ExecutionProviderDispatch> {
 }
 
 /// The provider a plan asks for, for messages.
-pub fn provider_name(plan: &ExecutionPlan) -> &'static str {
+pub(crate) fn provider_name(plan: &ExecutionPlan) -> &'static str {
     match (plan.device.kind, plan.backend) {
         (DeviceKind::Gpu, Backend::TensorRt) => "TensorrtExecutionProvider",
         (DeviceKind::Gpu, _) => "CUDAExecutionProvider",

@@ -2,7 +2,7 @@
 //! read once when the execution plan is chosen.
 
 /// The number of intra-op threads: `PADDLE_PDX_CPU_NUM_THREADS`, else the cores.
-pub fn cpu_threads() -> usize {
+pub(crate) fn cpu_threads() -> usize {
     env_threads().unwrap_or_else(cores)
 }
 
@@ -11,7 +11,7 @@ pub fn cpu_threads() -> usize {
 /// visualisations keeps the other cores busy, and in a run that is CPU-bound
 /// anyway fewer inference threads spend less CPU in all (measured: 2 % faster
 /// with one thread than with two on 2 cores).
-pub fn cpu_threads_when_saving() -> usize {
+pub(crate) fn cpu_threads_when_saving() -> usize {
     env_threads().unwrap_or_else(|| (cores() / 2).max(1))
 }
 
@@ -23,6 +23,6 @@ fn env_threads() -> Option<usize> {
 }
 
 /// The cores this process may use.
-pub fn cores() -> usize {
+pub(crate) fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }

@@ -23,7 +23,7 @@ const QUEUE_LINES: usize = 8192;
 
 /// The sending side, shared by the request workers.
 #[derive(Clone)]
-pub struct AccessLog {
+pub(crate) struct AccessLog {
     tx: SyncSender<String>,
     dropped: Arc<AtomicU64>,
 }
@@ -31,7 +31,7 @@ pub struct AccessLog {
 impl AccessLog {
     /// Starts the writer thread; it ends (after writing what is queued) once
     /// every [`AccessLog`] clone has been dropped.
-    pub fn start() -> std::io::Result<(AccessLog, JoinHandle<()>)> {
+    pub(crate) fn start() -> std::io::Result<(AccessLog, JoinHandle<()>)> {
         let (tx, rx) = mpsc::sync_channel(QUEUE_LINES);
         let dropped = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&dropped);
@@ -73,7 +73,11 @@ fn write_lines(rx: &Receiver<String>, dropped: &AtomicU64, out: &mut impl Write)
 }
 
 /// Middleware that queues the access line once the response is ready.
-pub async fn log_requests(State(log): State<AccessLog>, request: Request, next: Next) -> Response {
+pub(crate) async fn log_requests(
+    State(log): State<AccessLog>,
+    request: Request,
+    next: Next,
+) -> Response {
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -98,7 +102,7 @@ pub async fn log_requests(State(log): State<AccessLog>, request: Request, next: 
 }
 
 /// Formats one line like uvicorn's access logger.
-pub fn access_line(
+pub(crate) fn access_line(
     peer: Option<SocketAddr>,
     method: &str,
     target: &str,

@@ -9,12 +9,12 @@ use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 use super::pyjson::{self, DUMPS_DEFAULT};
-use crate::pyfmt::float::repr_f64;
+use crate::pyfmt::json::{to_string, RESPONSE};
 
 /// A validated `POST /image-classification` body, borrowing from the body
 /// text where it can (the image is usually most of it).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InferRequest<'a> {
+pub(crate) struct InferRequest<'a> {
     /// Base64 of the file bytes, or an http(s) URL.
     pub image: Cow<'a, str>,
     /// Top-k asked for; `None` uses the pipeline's.
@@ -27,7 +27,7 @@ pub struct InferRequest<'a> {
 
 /// One pydantic validation error, as FastAPI reports it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FieldError {
+pub(crate) struct FieldError {
     /// pydantic's error type, e.g. `missing`.
     pub kind: &'static str,
     /// Where: `["body", "image"]`, `["body", 10]`, ...
@@ -66,7 +66,7 @@ impl FieldError {
 
 /// A body that failed validation: the errors, and the client's `logId` if it sent one.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Invalid {
+pub(crate) struct Invalid {
     /// pydantic's errors, in field order.
     pub errors: Vec<FieldError>,
     /// A string `logId` found in the body.
@@ -75,7 +75,7 @@ pub struct Invalid {
 
 impl Invalid {
     /// The `errorMsg`: `json.dumps` of the error list, as PaddleX writes it.
-    pub fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         let list = Value::Array(self.errors.iter().map(FieldError::to_value).collect());
         pyjson::dumps(&list, DUMPS_DEFAULT)
     }
@@ -89,7 +89,7 @@ type Fields<'a> = HashMap<String, &'a RawValue>;
 /// borrowed from the body (copied only when it holds escapes), and only the
 /// small fields are parsed further. Any content type is read as JSON
 /// (FastAPI would refuse a body sent without a JSON content type).
-pub fn parse_infer_body(body: &[u8]) -> Result<InferRequest<'_>, Invalid> {
+pub(crate) fn parse_infer_body(body: &[u8]) -> Result<InferRequest<'_>, Invalid> {
     let invalid = |errors: Vec<FieldError>, log_id: Option<String>| Invalid { errors, log_id };
     if body.is_empty() {
         let missing = FieldError {
@@ -308,8 +308,8 @@ fn validate_visualize(value: &Value) -> Result<Option<bool>, Box<FieldError>> {
 }
 
 /// One entry of `result.categories`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Category {
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub(crate) struct Category {
     /// Class id.
     pub id: i32,
     /// Its label (or the id as text).
@@ -320,55 +320,55 @@ pub struct Category {
 
 /// The 200 body: `{"logId","result":{"categories":[...],"image"?},"errorCode":0,"errorMsg":"Success"}`.
 /// `image` (base64 JPEG) is left out entirely when `None`.
-pub fn success_body(log_id: &str, categories: &[Category], image: Option<&str>) -> String {
-    let mut out = String::with_capacity(160 + categories.len() * 80 + image.map_or(0, str::len));
-    out.push_str("{\"logId\":");
-    pyjson::write_str(&mut out, log_id, false);
-    out.push_str(",\"result\":{\"categories\":[");
-    for (i, c) in categories.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str("{\"id\":");
-        out.push_str(&c.id.to_string());
-        out.push_str(",\"name\":");
-        pyjson::write_str(&mut out, &c.name, false);
-        out.push_str(",\"score\":");
-        out.push_str(&repr_f64(f64::from(c.score)));
-        out.push('}');
+pub(crate) fn success_body(log_id: &str, categories: &[Category], image: Option<&str>) -> String {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Body<'a> {
+        log_id: &'a str,
+        result: Classified<'a>,
+        error_code: u16,
+        error_msg: &'a str,
     }
-    out.push(']');
-    if let Some(image) = image {
-        // Base64 needs no escaping.
-        out.push_str(",\"image\":\"");
-        out.push_str(image);
-        out.push('"');
+    #[derive(serde::Serialize)]
+    struct Classified<'a> {
+        categories: &'a [Category],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        image: Option<&'a str>,
     }
-    out.push_str("},\"errorCode\":0,\"errorMsg\":\"Success\"}");
-    out
+    let body = Body {
+        log_id,
+        result: Classified { categories, image },
+        error_code: 0,
+        error_msg: "Success",
+    };
+    to_string(&body, RESPONSE)
 }
 
 /// The body of `GET /health` and of every error: `{"logId","errorCode","errorMsg"}`.
-pub fn envelope_body(log_id: &str, error_code: u16, error_msg: &str) -> String {
-    let mut out = String::with_capacity(80 + error_msg.len());
-    out.push_str("{\"logId\":");
-    pyjson::write_str(&mut out, log_id, false);
-    out.push_str(",\"errorCode\":");
-    out.push_str(&error_code.to_string());
-    out.push_str(",\"errorMsg\":");
-    pyjson::write_str(&mut out, error_msg, false);
-    out.push('}');
-    out
+pub(crate) fn envelope_body(log_id: &str, error_code: u16, error_msg: &str) -> String {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Envelope<'a> {
+        log_id: &'a str,
+        error_code: u16,
+        error_msg: &'a str,
+    }
+    let envelope = Envelope {
+        log_id,
+        error_code,
+        error_msg,
+    };
+    to_string(&envelope, RESPONSE)
 }
 
 /// A fresh log id: a random UUID4 in its hyphenated form.
-pub fn new_log_id() -> String {
+pub(crate) fn new_log_id() -> String {
     uuid::Uuid::new_v4().hyphenated().to_string()
 }
 
 /// The OpenAPI document served at `/openapi.json`: PaddleX's schema names
 /// and fields, plus the 408, 413 and 503 answers this server adds.
-pub const OPENAPI_JSON: &str = r##"{"openapi":"3.1.0","info":{"title":"paddlex-rs image_classification","version":"0.1.0"},"paths":{"/health":{"get":{"summary":"Check Health","operationId":"checkHealth","responses":{"200":{"description":"Healthy","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}}}}},"/image-classification":{"post":{"summary":"Infer","operationId":"infer","requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"#/components/schemas/InferRequest"}}}},"responses":{"200":{"description":"Success","content":{"application/json":{"schema":{"$ref":"#/components/schemas/InferResponse"}}}},"408":{"description":"Request body not received in time","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}},"413":{"description":"Request body too large","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}},"422":{"description":"Invalid body, or an image that cannot be fetched or decoded","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}},"500":{"description":"Server fault","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}},"503":{"description":"Queue full, retry later","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}}}}}},"components":{"schemas":{"NoResultResponse":{"type":"object","required":["logId","errorCode","errorMsg"],"properties":{"logId":{"type":"string"},"errorCode":{"type":"integer"},"errorMsg":{"type":"string"}}},"InferRequest":{"type":"object","required":["image"],"properties":{"image":{"type":"string","description":"base64 of the image file, or an http(s) URL"},"topk":{"anyOf":[{"type":"integer","exclusiveMinimum":0},{"type":"null"}]},"visualize":{"anyOf":[{"type":"boolean"},{"type":"null"}]}}},"Category":{"type":"object","required":["id","name","score"],"properties":{"id":{"type":"integer"},"name":{"type":"string"},"score":{"type":"number"}}},"InferResult":{"type":"object","required":["categories"],"properties":{"categories":{"type":"array","items":{"$ref":"#/components/schemas/Category"}},"image":{"type":"string","description":"base64 JPEG of the visualisation"}}},"InferResponse":{"type":"object","required":["logId","result","errorCode","errorMsg"],"properties":{"logId":{"type":"string"},"result":{"$ref":"#/components/schemas/InferResult"},"errorCode":{"type":"integer","const":0},"errorMsg":{"type":"string","const":"Success"}}}}}}"##;
+pub(crate) const OPENAPI_JSON: &str = r##"{"openapi":"3.1.0","info":{"title":"paddlex-rs image_classification","version":"0.1.0"},"paths":{"/health":{"get":{"summary":"Check Health","operationId":"checkHealth","responses":{"200":{"description":"Healthy","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}}}}},"/image-classification":{"post":{"summary":"Infer","operationId":"infer","requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"#/components/schemas/InferRequest"}}}},"responses":{"200":{"description":"Success","content":{"application/json":{"schema":{"$ref":"#/components/schemas/InferResponse"}}}},"408":{"description":"Request body not received in time","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}},"413":{"description":"Request body too large","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}},"422":{"description":"Invalid body, or an image that cannot be fetched or decoded","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}},"500":{"description":"Server fault","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}},"503":{"description":"Queue full, retry later","content":{"application/json":{"schema":{"$ref":"#/components/schemas/NoResultResponse"}}}}}}}},"components":{"schemas":{"NoResultResponse":{"type":"object","required":["logId","errorCode","errorMsg"],"properties":{"logId":{"type":"string"},"errorCode":{"type":"integer"},"errorMsg":{"type":"string"}}},"InferRequest":{"type":"object","required":["image"],"properties":{"image":{"type":"string","description":"base64 of the image file, or an http(s) URL"},"topk":{"anyOf":[{"type":"integer","exclusiveMinimum":0},{"type":"null"}]},"visualize":{"anyOf":[{"type":"boolean"},{"type":"null"}]}}},"Category":{"type":"object","required":["id","name","score"],"properties":{"id":{"type":"integer"},"name":{"type":"string"},"score":{"type":"number"}}},"InferResult":{"type":"object","required":["categories"],"properties":{"categories":{"type":"array","items":{"$ref":"#/components/schemas/Category"}},"image":{"type":"string","description":"base64 JPEG of the visualisation"}}},"InferResponse":{"type":"object","required":["logId","result","errorCode","errorMsg"],"properties":{"logId":{"type":"string"},"result":{"$ref":"#/components/schemas/InferResult"},"errorCode":{"type":"integer","const":0},"errorMsg":{"type":"string","const":"Success"}}}}}}"##;
 
 #[cfg(test)]
 mod tests {

@@ -28,7 +28,7 @@ use crate::visualize;
 use crate::visualize::visual::JPEG_QUALITY;
 
 /// Everything a request needs, shared by all requests.
-pub struct Service {
+pub(crate) struct Service {
     /// The model's preprocessing.
     pub pre: Preprocessor,
     /// The model's labels.
@@ -52,7 +52,7 @@ pub struct Service {
 }
 
 /// What inference returns to the handler.
-pub struct Classified {
+pub(crate) struct Classified {
     /// Top-k, best first.
     pub categories: Vec<Category>,
     /// Base64 JPEG of the visualisation, when asked for.
@@ -217,7 +217,7 @@ fn too_large(width: u32, height: u32, max_pixels: u64) -> ApiError {
 }
 
 /// 503: too many requests in flight.
-pub fn busy() -> ApiError {
+pub(crate) fn busy() -> ApiError {
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "Server busy: too many requests in flight, retry later",

@@ -9,7 +9,7 @@ use crate::log;
 
 /// A request that ends in an error envelope.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
+pub(crate) struct ApiError {
     /// The HTTP status, also written as `errorCode`.
     pub status: StatusCode,
     /// `errorMsg`.
@@ -22,7 +22,7 @@ pub struct ApiError {
 
 impl ApiError {
     /// An error with `status` and `message`.
-    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         ApiError {
             status,
             message: message.into(),
@@ -32,18 +32,18 @@ impl ApiError {
     }
 
     /// 422: the body or the image it carries is unusable.
-    pub fn unprocessable(message: impl Into<String>) -> Self {
+    pub(crate) fn unprocessable(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, message)
     }
 
     /// 500: a fault of the server; `detail` goes to the log, not to the client.
-    pub fn internal(detail: &str) -> Self {
+    pub(crate) fn internal(detail: &str) -> Self {
         log::error(&format!("Unhandled exception: {detail}"));
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
     }
 
     /// Echoes the client's `logId`.
-    pub fn with_log_id(mut self, log_id: Option<String>) -> Self {
+    pub(crate) fn with_log_id(mut self, log_id: Option<String>) -> Self {
         self.log_id = log_id;
         self
     }
@@ -64,7 +64,7 @@ impl IntoResponse for ApiError {
 }
 
 /// A response with a JSON body.
-pub fn json_response(status: StatusCode, body: String) -> Response {
+pub(crate) fn json_response(status: StatusCode, body: String) -> Response {
     (
         status,
         [(

@@ -16,7 +16,7 @@ use super::error::{json_response, ApiError};
 
 /// The state handlers share.
 #[derive(Clone)]
-pub struct AppState {
+pub(crate) struct AppState {
     /// The model and its queue.
     pub service: Arc<Service>,
     /// One permit per request in flight; none left → 503.
@@ -29,7 +29,7 @@ pub struct AppState {
 const PREFIX_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// `POST /image-classification`.
-pub async fn infer(State(state): State<AppState>, request: Request) -> Response {
+pub(crate) async fn infer(State(state): State<AppState>, request: Request) -> Response {
     // The body first, under its time limit and the body budget: a client
     // that sends slowly holds no admission slot.
     let body = match read_body(request, &state.body).await {
@@ -49,17 +49,17 @@ pub async fn infer(State(state): State<AppState>, request: Request) -> Response 
 }
 
 /// `GET /health`.
-pub async fn health() -> Response {
+pub(crate) async fn health() -> Response {
     json_response(StatusCode::OK, envelope_body(&new_log_id(), 0, "Healthy"))
 }
 
 /// `GET /openapi.json`.
-pub async fn openapi() -> Response {
+pub(crate) async fn openapi() -> Response {
     json_response(StatusCode::OK, api::OPENAPI_JSON.to_string())
 }
 
 /// Any other path: 404.
-pub async fn not_found(State(state): State<AppState>, request: Request) -> Response {
+pub(crate) async fn not_found(State(state): State<AppState>, request: Request) -> Response {
     let log_id = body_log_id(request, &state.body).await;
     ApiError::new(StatusCode::NOT_FOUND, "Not Found")
         .with_log_id(log_id)
@@ -67,7 +67,10 @@ pub async fn not_found(State(state): State<AppState>, request: Request) -> Respo
 }
 
 /// A known path with the wrong method: 405 with an `Allow` header.
-pub async fn method_not_allowed(State(state): State<AppState>, request: Request) -> Response {
+pub(crate) async fn method_not_allowed(
+    State(state): State<AppState>,
+    request: Request,
+) -> Response {
     let allow = match request.uri().path() {
         "/image-classification" => "POST",
         _ => "GET, HEAD",

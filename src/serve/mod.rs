@@ -11,20 +11,20 @@
 //! session ([`worker`]). URL images follow the URL policy (`url_policy`);
 //! SIGINT/SIGTERM stop the server after the requests in flight.
 
-pub mod access_log;
-pub mod api;
+pub(crate) mod access_log;
+pub(crate) mod api;
 pub(crate) mod body;
 pub(crate) mod budget;
-pub mod classify;
-pub mod error;
-pub mod handlers;
+pub(crate) mod classify;
+pub(crate) mod error;
+pub(crate) mod handlers;
 pub(crate) mod listener;
-pub mod options;
+pub(crate) mod options;
 pub(crate) mod pixels;
-pub mod pyjson;
-pub mod source;
+pub(crate) mod pyjson;
+pub(crate) mod source;
 pub(crate) mod url_policy;
-pub mod worker;
+pub(crate) mod worker;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -50,7 +50,7 @@ use crate::setup::{self, Loaded};
 
 /// Where to listen.
 #[derive(Debug, Clone)]
-pub struct Address {
+pub(crate) struct Address {
     /// `--host`.
     pub host: String,
     /// `--port`.
@@ -59,7 +59,7 @@ pub struct Address {
 
 /// Loads the sessions of a set-up pipeline and serves it on `address` until
 /// SIGINT or SIGTERM.
-pub fn run(loaded: Loaded, options: &ServeOptions, address: &Address) -> anyhow::Result<()> {
+pub(crate) fn run(loaded: Loaded, options: &ServeOptions, address: &Address) -> anyhow::Result<()> {
     let Loaded {
         config,
         model,
@@ -134,7 +134,7 @@ pub fn run(loaded: Loaded, options: &ServeOptions, address: &Address) -> anyhow:
 }
 
 /// The routes, with the access log.
-pub fn router(state: AppState, access_log: AccessLog) -> Router {
+pub(crate) fn router(state: AppState, access_log: AccessLog) -> Router {
     Router::new()
         .route("/image-classification", post(handlers::infer))
         .route("/health", get(handlers::health))

@@ -8,7 +8,7 @@ use crate::log;
 
 /// Which image URLs a request may name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UrlInputs {
+pub(crate) enum UrlInputs {
     /// Any http(s) URL (PaddleX's behaviour).
     All,
     /// Only URLs whose every address (after DNS, on every redirect) is public:
@@ -20,7 +20,7 @@ pub enum UrlInputs {
 
 impl UrlInputs {
     /// Parses `all`, `public` or `none` (any case).
-    pub fn parse(text: &str) -> Option<Self> {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         match text.trim().to_ascii_lowercase().as_str() {
             "all" => Some(UrlInputs::All),
             "public" => Some(UrlInputs::Public),
@@ -32,7 +32,7 @@ impl UrlInputs {
 
 /// A `PADDLEX_RS_SERVE_*` value the server cannot start with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum OptionsError {
+pub(crate) enum OptionsError {
     /// `PADDLEX_RS_SERVE_URL_INPUTS` is not `all`, `public` or `none`.
     #[error("PADDLEX_RS_SERVE_URL_INPUTS={0:?}: expected all, public or none")]
     UrlInputs(String),
@@ -40,7 +40,7 @@ pub enum OptionsError {
 
 /// Limits and sizes of the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServeOptions {
+pub(crate) struct ServeOptions {
     /// Largest request body (413 above); also the cap on a fetched image.
     pub max_body_bytes: usize,
     /// Requests being served at once (decoding, queued or in inference); 503 above.
@@ -74,17 +74,19 @@ pub struct ServeOptions {
 
 /// Default serving pixel cap: 50 megapixels (an 8160 x 6120 photo), well
 /// under the CLI's [`MAX_PIXELS`].
-pub const DEFAULT_MAX_IMAGE_PIXELS: u64 = 50_000_000;
+pub(crate) const DEFAULT_MAX_IMAGE_PIXELS: u64 = 50_000_000;
 
 impl ServeOptions {
     /// The defaults, with any `PADDLEX_RS_SERVE_*` variable applied. A number
     /// that does not parse (or is 0) is reported and the default kept.
-    pub fn from_env() -> Result<Self, OptionsError> {
+    pub(crate) fn from_env() -> Result<Self, OptionsError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
     /// As [`ServeOptions::from_env`], reading variables through `lookup`.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, OptionsError> {
+    pub(crate) fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, OptionsError> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let var = |name: &str| {
             let text = lookup(name)?;

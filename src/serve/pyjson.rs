@@ -3,16 +3,16 @@
 //! FastAPI's bodies are `json.dumps` with compact separators) and
 //! `json.loads`'s error position and message for a malformed body.
 
-pub use crate::pyfmt::json::{write_str, Style, DUMPS_DEFAULT, RESPONSE};
+pub(crate) use crate::pyfmt::json::{Style, DUMPS_DEFAULT};
 
 /// Writes `value` the way Python's `json.dumps` would with `style`.
-pub fn dumps(value: &serde_json::Value, style: Style) -> String {
+pub(crate) fn dumps(value: &serde_json::Value, style: Style) -> String {
     crate::pyfmt::json::to_string(value, style)
 }
 
 /// A `json.JSONDecodeError`: Python's message and the character offset it names.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JsonDecodeError {
+pub(crate) struct JsonDecodeError {
     /// Offset in characters (not bytes), as Python's `e.pos`.
     pub pos: usize,
     /// Python's `e.msg`, e.g. `Expecting value`.
@@ -25,7 +25,7 @@ const MAX_DEPTH: usize = 900;
 /// Where and why Python's `json.loads` rejects `text`; `None` when it accepts it.
 /// Scans the bytes in place (no copy of the text) and converts the byte
 /// offset of the error to Python's character offset at the end.
-pub fn locate_error(text: &str) -> Option<JsonDecodeError> {
+pub(crate) fn locate_error(text: &str) -> Option<JsonDecodeError> {
     let scanner = Scanner { s: text.as_bytes() };
     let start = scanner.skip_ws(0);
     let result = scanner.value(start, 0).and_then(|end| {
@@ -228,6 +228,7 @@ impl Scanner<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pyfmt::json::RESPONSE;
     use serde_json::json;
 
     #[test]

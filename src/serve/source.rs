@@ -13,7 +13,7 @@ use super::url_policy::{self, check_url, is_public, AddressFilter};
 
 /// Why the image bytes could not be obtained (the client's fault: 422).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SourceError {
+pub(crate) enum SourceError {
     /// Not valid base64 (and not a URL).
     #[error("the image field is neither an http(s) URL nor valid base64 ({0})")]
     Base64(String),
@@ -49,7 +49,7 @@ const LENIENT: GeneralPurpose = GeneralPurpose::new(
 /// Decodes base64 like Python's `b64decode` without `validate`: characters
 /// outside the alphabet are skipped, missing padding is an error. A
 /// `data:...;base64,` prefix is skipped too.
-pub fn decode_base64(text: &str) -> Result<Vec<u8>, SourceError> {
+pub(crate) fn decode_base64(text: &str) -> Result<Vec<u8>, SourceError> {
     let text = match text.strip_prefix("data:").and_then(|t| t.split_once(',')) {
         Some((_, payload)) => payload,
         None => text,
@@ -80,7 +80,7 @@ pub fn decode_base64(text: &str) -> Result<Vec<u8>, SourceError> {
 }
 
 /// Fetches image URLs under the server's URL policy.
-pub struct Fetcher {
+pub(crate) struct Fetcher {
     /// `None` when URLs are disabled.
     client: Option<reqwest::Client>,
     /// The address check of `public`.
@@ -91,7 +91,11 @@ pub struct Fetcher {
 
 impl Fetcher {
     /// A fetcher for `policy`, with a total `timeout` per URL and a size cap.
-    pub fn new(policy: UrlInputs, timeout: Duration, max_bytes: usize) -> Result<Self, String> {
+    pub(crate) fn new(
+        policy: UrlInputs,
+        timeout: Duration,
+        max_bytes: usize,
+    ) -> Result<Self, String> {
         let restrict: Option<AddressFilter> = match policy {
             UrlInputs::None => {
                 return Ok(Fetcher {
@@ -112,7 +116,7 @@ impl Fetcher {
 
     /// Fetches `url`, refusing a target the policy does not allow, a non-2xx
     /// status and bodies over the size cap.
-    pub async fn fetch(&self, url: &str) -> Result<Vec<u8>, SourceError> {
+    pub(crate) async fn fetch(&self, url: &str) -> Result<Vec<u8>, SourceError> {
         let Some(client) = &self.client else {
             return Err(SourceError::Disabled);
         };

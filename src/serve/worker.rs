@@ -16,7 +16,7 @@ use crate::runtime::batch::{BatchRunner, Image};
 use crate::runtime::Classifier;
 
 /// One preprocessed image waiting for inference.
-pub struct Job {
+pub(crate) struct Job {
     /// The input tensor of one image (3·w·h floats).
     pub tensor: Vec<f32>,
     /// Its `(w, h)`.
@@ -27,7 +27,7 @@ pub struct Job {
 
 /// Why a job was not queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum QueueError {
+pub(crate) enum QueueError {
     /// The queue is full.
     #[error("the inference queue is full")]
     Full,
@@ -38,14 +38,14 @@ pub enum QueueError {
 
 /// The sending side of the queue; cheap to clone.
 #[derive(Clone)]
-pub struct InferenceQueue {
+pub(crate) struct InferenceQueue {
     tx: SyncSender<Job>,
     waiting: Arc<AtomicUsize>,
 }
 
 impl InferenceQueue {
     /// Queues one image without waiting; the receiver yields its row.
-    pub fn submit(
+    pub(crate) fn submit(
         &self,
         tensor: Vec<f32>,
         size: (u32, u32),
@@ -72,7 +72,7 @@ impl InferenceQueue {
 /// Starts one inference thread per session, sharing a queue of `capacity`
 /// jobs. They end when every [`InferenceQueue`] clone has been dropped and
 /// the queue is drained.
-pub fn start(
+pub(crate) fn start(
     sessions: Vec<Classifier>,
     runner: &BatchRunner,
     capacity: usize,

@@ -24,7 +24,7 @@ const CJK_FONT_CANDIDATES: &[&str] = &[
 ];
 
 /// The primary font plus an optional fallback for missing characters.
-pub struct FontSet {
+pub(crate) struct FontSet {
     /// Used for every character it has.
     pub primary: FontVec,
     /// Used for characters the primary lacks, when one was found.
@@ -35,7 +35,7 @@ pub struct FontSet {
 
 impl FontSet {
     /// A set and its ink extent.
-    pub fn new(primary: FontVec, fallback: Option<FontVec>) -> Self {
+    pub(crate) fn new(primary: FontVec, fallback: Option<FontVec>) -> Self {
         let extent_em = ink_extent_em(&primary, fallback.as_ref());
         FontSet {
             primary,
@@ -48,12 +48,12 @@ impl FontSet {
     /// can reach from the text's top line (the primary font's ascender,
     /// where drawing anchors it) downwards, and from its highest to its
     /// lowest point: from the fonts' global bounding boxes (`head` table).
-    pub fn ink_extent_em(&self) -> f64 {
+    pub(crate) fn ink_extent_em(&self) -> f64 {
         self.extent_em
     }
 
     /// The font (and glyph) that draws `c`.
-    pub fn glyph_for(&self, c: char) -> (&FontVec, GlyphId) {
+    pub(crate) fn glyph_for(&self, c: char) -> (&FontVec, GlyphId) {
         let id = self.primary.glyph_id(c);
         if id.0 != 0 {
             return (&self.primary, id);
@@ -66,7 +66,7 @@ impl FontSet {
 }
 
 /// The process-wide font set, loaded on first use.
-pub fn fonts() -> &'static FontSet {
+pub(crate) fn fonts() -> &'static FontSet {
     static FONTS: OnceLock<FontSet> = OnceLock::new();
     FONTS.get_or_init(load_fonts)
 }

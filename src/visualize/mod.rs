@@ -5,8 +5,8 @@
 //! the width down to 2 %, the first whose text fits the width; box from
 //! (3, 3) to (3 + tw + 3, 3 + th + 6) in red; text in white at (6, 3).
 
-pub mod font;
-pub mod visual;
+pub(crate) mod font;
+pub(crate) mod visual;
 
 use ab_glyph::{Font, PxScale, ScaleFont};
 use image::{Rgb, RgbImage};
@@ -25,7 +25,7 @@ pub fn label_text(label: &str, score: f32) -> String {
 /// Text extents measured like Pillow's `textbbox((0, 0), text)` with the
 /// default left/ascender anchor.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct TextBox {
+pub(crate) struct TextBox {
     /// Right edge (left is 0).
     pub width: u32,
     /// Top of the ink below the ascender line.
@@ -38,7 +38,7 @@ pub struct TextBox {
 
 impl TextBox {
     /// `bottom - top`.
-    pub fn height(&self) -> u32 {
+    pub(crate) fn height(&self) -> u32 {
         (self.bottom - self.top).max(0) as u32
     }
 }
@@ -63,7 +63,7 @@ pub fn draw_label_in_place(out: &mut RgbImage, text: &str) {
 /// PaddleX's font size: from `int(0.05 W)` down to `int(0.02 W)`, the first
 /// whose text width fits `W`; else `int(0.02 W)`. Never below 1 px (PaddleX
 /// crashes on images narrower than 20 px instead).
-pub fn pick_font_size(fonts: &FontSet, text: &str, width: u32) -> u32 {
+pub(crate) fn pick_font_size(fonts: &FontSet, text: &str, width: u32) -> u32 {
     let largest = (0.05 * f64::from(width)) as u32;
     let smallest = (0.02 * f64::from(width)) as u32;
     (smallest..=largest)
@@ -75,7 +75,7 @@ pub fn pick_font_size(fonts: &FontSet, text: &str, width: u32) -> u32 {
 }
 
 /// Measures `text` at `size` px.
-pub fn measure(fonts: &FontSet, text: &str, size: u32) -> TextBox {
+pub(crate) fn measure(fonts: &FontSet, text: &str, size: u32) -> TextBox {
     let primary = fonts.primary.as_scaled(px_scale(&fonts.primary, size));
     // FreeType rounds the ascender up to whole pixels.
     let ascent = primary.ascent().ceil();

@@ -16,7 +16,7 @@ use crate::imaging::decode;
 use crate::imaging::jpeg::{self, JpegLayout, MCU_LINES};
 
 /// Quality of saved JPEG visualisations (Pillow's default).
-pub const JPEG_QUALITY: u8 = 75;
+pub(crate) const JPEG_QUALITY: u8 = 75;
 
 /// What the saving stage needs of a photo.
 pub enum Visual {
@@ -57,8 +57,9 @@ impl Visual {
         Visual::Jpeg(Box::new(PartialJpeg { layout, band, rest }))
     }
 
+    #[cfg(test)]
     /// The bytes this visual holds: pixels and coded rows.
-    pub fn held_bytes(&self) -> usize {
+    pub(crate) fn held_bytes(&self) -> usize {
         match self {
             Visual::Pixels(image) => image.as_raw().len(),
             Visual::Jpeg(p) => p.band.as_raw().len() + p.rest.len(),
@@ -87,7 +88,7 @@ impl PartialJpeg {
 /// lines and the text is anchored at line 3, at a font size of at most 5 %
 /// of the width; no glyph's ink reaches further than the fonts' bounding
 /// boxes (plus a line for rounding the ascender and one for anti-aliasing).
-pub fn label_band_lines(width: u32) -> u32 {
+pub(crate) fn label_band_lines(width: u32) -> u32 {
     let largest_size = (0.05 * f64::from(width)).max(1.0);
     let text = font::fonts().ink_extent_em() * largest_size;
     let lines = 3.0 + text + 6.0 + 2.0;

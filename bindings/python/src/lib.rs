@@ -24,12 +24,12 @@ use pyo3::exceptions::{PyAssertionError, PyException, PyRuntimeError, PyValueErr
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
-use paddlex::commands::predict::save_visual;
 use paddlex::config::{ConfigError, ModuleConfig, PipelineConfig};
 use paddlex::input::{self, Source, Unit};
 use paddlex::log::{format_line, Level};
 use paddlex::model::ModelError;
 use paddlex::output;
+use paddlex::output::save_visual;
 use paddlex::pipeline::{KeepVisual, Outcome, Pipeline};
 use paddlex::postprocess::resolve_k;
 use paddlex::result::json::result_json_as;

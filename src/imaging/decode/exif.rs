@@ -4,7 +4,7 @@
 use image::metadata::Orientation;
 
 /// The orientation recorded in the file's EXIF data, if there is one.
-pub fn jpeg_orientation(bytes: &[u8]) -> Option<Orientation> {
+pub(crate) fn jpeg_orientation(bytes: &[u8]) -> Option<Orientation> {
     exif_payload(bytes).and_then(Orientation::from_exif_chunk)
 }
 

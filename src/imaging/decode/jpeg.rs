@@ -34,7 +34,7 @@ use super::{DecodeError, MAX_PIXELS};
 
 /// A decoded JPEG and the first warning libjpeg gave, if any
 /// (for example "Premature end of JPEG file").
-pub struct Decoded {
+pub(crate) struct Decoded {
     /// The pixels, before EXIF orientation.
     pub image: RgbImage,
     /// libjpeg's first warning, worded as libjpeg words it.
@@ -78,7 +78,11 @@ thread_local! {
 /// With `reduce`, the image is decoded at the largest DCT reduction that
 /// leaves it, as stored, at least that large ([`scale::choose`]); the
 /// pixels are then no longer `cv2.imread`'s.
-pub fn decode(bytes: &[u8], buf: Vec<u8>, reduce: Option<MinSize>) -> Result<Decoded, DecodeError> {
+pub(crate) fn decode(
+    bytes: &[u8],
+    buf: Vec<u8>,
+    reduce: Option<MinSize>,
+) -> Result<Decoded, DecodeError> {
     WARNING.with(|w| w.borrow_mut().take());
     // The decompressor is made, used and destroyed inside: its `Drop` runs
     // also while `error_exit` unwinds past it.

@@ -10,7 +10,7 @@
 /// The smallest decoded image, in displayed orientation, that the
 /// preprocessing still downscales (or keeps) rather than enlarges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MinSize {
+pub(crate) enum MinSize {
     /// The short side must be at least this (`resize_short`).
     Short(u32),
     /// The width and height must each be at least these (`ResizeImage` `size`).
@@ -20,7 +20,7 @@ pub enum MinSize {
 impl MinSize {
     /// The same bound for an image stored transposed (EXIF orientations
     /// 5-8 swap width and height after decoding).
-    pub fn transposed(self) -> Self {
+    pub(crate) fn transposed(self) -> Self {
         match self {
             MinSize::Short(s) => MinSize::Short(s),
             MinSize::Each(w, h) => MinSize::Each(h, w),
@@ -28,7 +28,7 @@ impl MinSize {
     }
 
     /// The bound with every size multiplied by `k`.
-    pub fn times(self, k: u32) -> Self {
+    pub(crate) fn times(self, k: u32) -> Self {
         match self {
             MinSize::Short(s) => MinSize::Short(s.saturating_mul(k)),
             MinSize::Each(w, h) => MinSize::Each(w.saturating_mul(k), h.saturating_mul(k)),
@@ -36,7 +36,7 @@ impl MinSize {
     }
 
     /// Whether a `width` x `height` image meets the bound.
-    pub fn fits(self, width: u32, height: u32) -> bool {
+    pub(crate) fn fits(self, width: u32, height: u32) -> bool {
         match self {
             MinSize::Short(s) => width.min(height) >= s,
             MinSize::Each(w, h) => width >= w && height >= h,
@@ -46,28 +46,28 @@ impl MinSize {
 
 /// A libjpeg DCT scale `1/denominator` with the denominator 1, 2, 4 or 8.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Scale(u8);
+pub(crate) struct Scale(u8);
 
 impl Scale {
     /// Full size: what `cv2.imread` decodes.
-    pub const FULL: Scale = Scale(1);
+    pub(crate) const FULL: Scale = Scale(1);
 
     /// The scales libjpeg offers that `--fast_decode` uses, smallest first.
     const REDUCED: [Scale; 3] = [Scale(8), Scale(4), Scale(2)];
 
     /// The denominator (`scale_denom`; `scale_num` is 1).
-    pub fn denominator(self) -> u8 {
+    pub(crate) fn denominator(self) -> u8 {
         self.0
     }
 
     /// Whether this is a reduced decode.
-    pub fn is_reduced(self) -> bool {
+    pub(crate) fn is_reduced(self) -> bool {
         self.0 > 1
     }
 
     /// The size libjpeg decodes a `width` x `height` image to at this scale:
     /// each side divided and rounded up (`jdiv_round_up`).
-    pub fn apply(self, width: u32, height: u32) -> (u32, u32) {
+    pub(crate) fn apply(self, width: u32, height: u32) -> (u32, u32) {
         let d = u32::from(self.0);
         (width.div_ceil(d), height.div_ceil(d))
     }
@@ -77,12 +77,12 @@ impl Scale {
 /// resize then still averages about 2×2 decoded pixels per output pixel, as
 /// it averages 2×2 or more of the full image, which keeps the results close
 /// to the exact path's (measured in `benches/fast-decode.md`).
-pub const MARGIN: u32 = 2;
+pub(crate) const MARGIN: u32 = 2;
 
 /// The smallest scale (largest reduction) that leaves a `width` x `height`
 /// image, as stored, at least [`MARGIN`] times `need`; full size when none
 /// does.
-pub fn choose(width: u32, height: u32, need: MinSize) -> Scale {
+pub(crate) fn choose(width: u32, height: u32, need: MinSize) -> Scale {
     let need = need.times(MARGIN);
     Scale::REDUCED
         .into_iter()

@@ -11,7 +11,7 @@ use std::f32::consts::PI;
 type Row = [f32; 8];
 
 /// A block of 8×8 samples, level-shifted to be centred on zero.
-pub type Block = [Row; 8];
+pub(crate) type Block = [Row; 8];
 
 /// Eight `f32` lanes: a plain array, or an AVX2 register.
 ///
@@ -87,7 +87,7 @@ fn transpose(b: &mut Block) {
 /// holds horizontal frequency `u`, vertical frequency `v`, scaled by AAN's
 /// factors (see [`Divisors`]).
 #[inline(always)]
-pub fn forward(block: &mut Block) {
+pub(crate) fn forward(block: &mut Block) {
     pass(block);
     transpose(block);
     pass(block);
@@ -95,7 +95,7 @@ pub fn forward(block: &mut Block) {
 
 /// Transforms and quantises one block into zig-zag order. A kernel value
 /// is the proof that the CPU runs its instructions.
-pub trait Kernel: Copy {
+pub(crate) trait Kernel: Copy {
     /// [`forward`] then [`quantize`]; returns which AC coefficients are not
     /// zero (bit `i` for `zz[i]`; bit 0 clear).
     fn transform(self, block: &mut Block, divisors: &Divisors, zz: &mut [i16; 64]) -> u64;
@@ -103,7 +103,7 @@ pub trait Kernel: Copy {
 
 /// The plain code (vectorised as far as the compiler manages).
 #[derive(Clone, Copy)]
-pub struct Portable;
+pub(crate) struct Portable;
 
 impl Kernel for Portable {
     #[inline(always)]
@@ -121,11 +121,11 @@ impl Kernel for Portable {
 /// Reciprocals of the quantisation steps times the AAN scale, laid out like
 /// [`forward`]'s output.
 #[derive(Clone)]
-pub struct Divisors([Row; 8]);
+pub(crate) struct Divisors([Row; 8]);
 
 impl Divisors {
     /// From a quantisation table in natural (row-major, `[v][u]`) order.
-    pub fn new(table: &[u16; 64]) -> Self {
+    pub(crate) fn new(table: &[u16; 64]) -> Self {
         let aan = |k: usize| {
             if k == 0 {
                 1.0
@@ -144,7 +144,7 @@ impl Divisors {
 
 /// Quantises a transformed block into zig-zag order.
 #[inline(always)]
-pub fn quantize(block: &Block, divisors: &Divisors, zz: &mut [i16; 64]) {
+pub(crate) fn quantize(block: &Block, divisors: &Divisors, zz: &mut [i16; 64]) {
     let mut transposed = [0i16; 64];
     for (out, (row, div)) in transposed
         .chunks_exact_mut(8)
@@ -171,7 +171,7 @@ fn scan(transposed: &[i16; 64], zz: &mut [i16; 64]) {
 /// compiler vectorises the portable passes poorly, and these took the whole
 /// encoder from 7.4 to 4.5 ms per 1.5 MP photo.
 #[cfg(target_arch = "x86_64")]
-pub mod avx2 {
+pub(crate) mod avx2 {
     use std::arch::x86_64::*;
 
     use super::{pass, Block, Divisors, Kernel, Lanes};
@@ -179,13 +179,13 @@ pub mod avx2 {
     /// The AVX2 kernel. A value exists only where the CPU has AVX2
     /// ([`Avx2::detect`]): holding one is the proof every `unsafe` below cites.
     #[derive(Clone, Copy)]
-    pub struct Avx2 {
+    pub(crate) struct Avx2 {
         _detected: (),
     }
 
     impl Avx2 {
         /// The kernel, when this CPU supports AVX2.
-        pub fn detect() -> Option<Self> {
+        pub(crate) fn detect() -> Option<Self> {
             std::arch::is_x86_feature_detected!("avx2").then_some(Avx2 { _detected: () })
         }
     }
@@ -326,7 +326,7 @@ const ZIGZAG_TRANSPOSED: [u8; 64] = {
 };
 
 /// The zig-zag scan as row-major (`v * 8 + u`) positions.
-pub const ZIGZAG: [u8; 64] = [
+pub(crate) const ZIGZAG: [u8; 64] = [
     0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20,
     13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59,
     52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,

@@ -38,7 +38,7 @@ const AC_CHROMA_VALUES: [u8; 162] = [
 ];
 
 /// One Huffman table as the DHT segment carries it.
-pub struct TableSpec {
+pub(crate) struct TableSpec {
     /// Table class (0 DC, 1 AC) and id, as one byte.
     pub class_id: u8,
     /// Number of codes of each length 1..=16.
@@ -48,7 +48,7 @@ pub struct TableSpec {
 }
 
 /// The four tables in DHT order: luma DC, luma AC, chroma DC, chroma AC.
-pub const SPECS: [TableSpec; 4] = [
+pub(crate) const SPECS: [TableSpec; 4] = [
     TableSpec {
         class_id: 0x00,
         bits: &DC_LUMA_BITS,
@@ -73,14 +73,14 @@ pub const SPECS: [TableSpec; 4] = [
 
 /// Code and length for every symbol of one table.
 #[derive(Clone)]
-pub struct Codes {
+pub(crate) struct Codes {
     code: [u16; 256],
     len: [u8; 256],
 }
 
 impl Codes {
     /// Canonical codes from a table's code counts and symbols.
-    pub fn new(spec: &TableSpec) -> Self {
+    pub(crate) fn new(spec: &TableSpec) -> Self {
         let mut codes = Codes {
             code: [0; 256],
             len: [0; 256],
@@ -101,7 +101,7 @@ impl Codes {
 }
 
 /// The DC and AC codes one component uses.
-pub struct ComponentCodes<'a> {
+pub(crate) struct ComponentCodes<'a> {
     /// DC difference categories.
     pub dc: &'a Codes,
     /// AC run/size symbols.
@@ -109,7 +109,7 @@ pub struct ComponentCodes<'a> {
 }
 
 /// Writes bits most significant first, stuffing a zero byte after each 0xFF.
-pub struct BitWriter<'a> {
+pub(crate) struct BitWriter<'a> {
     out: &'a mut Vec<u8>,
     acc: u64,
     count: u32,
@@ -117,7 +117,7 @@ pub struct BitWriter<'a> {
 
 impl<'a> BitWriter<'a> {
     /// Appends to `out`.
-    pub fn new(out: &'a mut Vec<u8>) -> Self {
+    pub(crate) fn new(out: &'a mut Vec<u8>) -> Self {
         BitWriter {
             out,
             acc: 0,
@@ -148,7 +148,7 @@ impl<'a> BitWriter<'a> {
 
     /// Pads the last byte with one bits and writes out what is left (before
     /// a marker, or at the end of the data).
-    pub fn flush(&mut self) {
+    pub(crate) fn flush(&mut self) {
         let pad = (8 - self.count % 8) % 8;
         self.put((1 << pad) - 1, pad);
         while self.count >= 8 {
@@ -162,14 +162,14 @@ impl<'a> BitWriter<'a> {
     }
 
     /// Writes a restart marker `RSTn` (after [`BitWriter::flush`]).
-    pub fn restart_marker(&mut self, n: u8) {
+    pub(crate) fn restart_marker(&mut self, n: u8) {
         self.out.extend_from_slice(&[0xFF, 0xD0 + (n & 7)]);
     }
 
     /// Codes one quantised block given in zig-zag order, with the mask of
     /// its AC coefficients that are not zero; returns its DC value.
     #[inline(always)]
-    pub fn block(
+    pub(crate) fn block(
         &mut self,
         zz: &[i16; 64],
         mut nonzero: u64,

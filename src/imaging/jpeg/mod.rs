@@ -18,7 +18,7 @@ use self::dct::{Block, Divisors, Kernel, Portable};
 use self::huffman::{BitWriter, Codes, ComponentCodes, SPECS};
 
 /// Pixel lines per MCU row (4:2:0).
-pub const MCU_LINES: u32 = 16;
+pub(crate) const MCU_LINES: u32 = 16;
 
 /// Why an image cannot be encoded.
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +40,7 @@ pub enum JpegError {
 }
 
 /// Everything fixed for one image: its size, tables and headers.
-pub struct JpegLayout {
+pub(crate) struct JpegLayout {
     width: usize,
     height: usize,
     mcu_cols: usize,
@@ -52,7 +52,7 @@ pub struct JpegLayout {
 impl JpegLayout {
     /// The layout of a `width`×`height` RGB image at `quality` (1–100, as
     /// Pillow and libjpeg scale it).
-    pub fn new(width: u32, height: u32, quality: u8) -> Result<Self, JpegError> {
+    pub(crate) fn new(width: u32, height: u32, quality: u8) -> Result<Self, JpegError> {
         if width == 0 || height == 0 {
             return Err(JpegError::Empty);
         }
@@ -75,7 +75,7 @@ impl JpegLayout {
 
     /// Everything before the coded data: SOI, JFIF, tables, frame, restart
     /// interval and scan headers.
-    pub fn header(&self, out: &mut Vec<u8>) {
+    pub(crate) fn header(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&[0xFF, 0xD8]);
         segment(
             out,
@@ -110,7 +110,7 @@ impl JpegLayout {
     /// partial MCU row is completed by repeating the last line, which is
     /// right only at the bottom of the image. Lines past the image's height
     /// are ignored.
-    pub fn encode_rows(&self, lines: &[u8], first_line: u32, out: &mut Vec<u8>) {
+    pub(crate) fn encode_rows(&self, lines: &[u8], first_line: u32, out: &mut Vec<u8>) {
         #[cfg(target_arch = "x86_64")]
         if let Some(avx2) = dct::avx2::Avx2::detect() {
             // SAFETY: `avx2` exists only when the CPU supports AVX2.
@@ -192,7 +192,7 @@ impl JpegLayout {
 }
 
 /// Ends the coded data.
-pub fn trailer(out: &mut Vec<u8>) {
+pub(crate) fn trailer(out: &mut Vec<u8>) {
     out.extend_from_slice(&[0xFF, 0xD9]);
 }
 

@@ -126,7 +126,7 @@ impl fmt::Display for ResizeLibrary {
 
 impl ResizeLibrary {
     /// Parses a PaddleX backend name (`cv2` or `pil`, case-insensitive).
-    pub fn parse(name: &str) -> Result<Self, ResizeError> {
+    pub(crate) fn parse(name: &str) -> Result<Self, ResizeError> {
         match name.to_ascii_lowercase().as_str() {
             "cv2" => Ok(ResizeLibrary::Cv2),
             "pil" => Ok(ResizeLibrary::Pil),
@@ -172,7 +172,7 @@ impl Interpolation {
     ///
     /// cv2 accepts NEAREST, LINEAR, BICUBIC, AREA, LANCZOS4; pil accepts
     /// NEAREST, BILINEAR, BICUBIC, BOX, LANCZOS4.
-    pub fn parse(name: &str, backend: ResizeLibrary) -> Result<Self, ResizeError> {
+    pub(crate) fn parse(name: &str, backend: ResizeLibrary) -> Result<Self, ResizeError> {
         let upper = name.to_ascii_uppercase();
         backend
             .interpolation_names()
@@ -250,7 +250,7 @@ pub struct Window {
 /// method allows (OpenCV LINEAR, the usual ImageNet preprocessing); other
 /// methods resize everything and crop. Errors as [`resize`], and for a
 /// window outside the output.
-pub fn resize_window(
+pub(crate) fn resize_window(
     src: &RgbImage,
     dst_w: u32,
     dst_h: u32,

@@ -24,13 +24,13 @@ use super::torch_legacy::{load_legacy_state_dict, StateDict, Tensor};
 use super::ConvertError;
 
 /// Name of the model input: float32 `[batch, 3, 224, 224]`.
-pub const INPUT_NAME: &str = "x";
+pub(crate) const INPUT_NAME: &str = "x";
 /// Name of the model output: float32 `[batch, 1000]` class probabilities.
-pub const OUTPUT_NAME: &str = "softmax";
+pub(crate) const OUTPUT_NAME: &str = "softmax";
 /// Input height and width the padding is computed for.
-pub const INPUT_SIZE: usize = 224;
+pub(crate) const INPUT_SIZE: usize = 224;
 /// Number of ImageNet classes.
-pub const NUM_CLASSES: usize = 1000;
+pub(crate) const NUM_CLASSES: usize = 1000;
 
 const OPSET: i64 = 13;
 const BN_EPS: f64 = 1e-3;
@@ -42,7 +42,7 @@ const CLIP_MAX: &str = "relu6.max";
 
 /// One stage of MBConv blocks.
 #[derive(Debug, Clone, Copy)]
-pub struct Stage {
+pub(crate) struct Stage {
     /// Number of blocks.
     pub repeats: usize,
     /// Depthwise kernel size.
@@ -56,7 +56,7 @@ pub struct Stage {
 }
 
 /// EfficientNet-Lite0's stages, in order.
-pub const STAGES: [Stage; 7] = [
+pub(crate) const STAGES: [Stage; 7] = [
     stage(1, 3, 1, 1, 16),
     stage(2, 3, 2, 6, 24),
     stage(2, 5, 2, 6, 40),
@@ -107,7 +107,7 @@ pub fn efficientnet_lite0_to_onnx_with_metadata(
 
 /// Builds the model from an already loaded state dict. Every `f32` tensor of
 /// the state dict must be used, so a different architecture is refused.
-pub fn efficientnet_lite0_from_state_dict(
+pub(crate) fn efficientnet_lite0_from_state_dict(
     state: &StateDict,
     metadata: &[(&str, &str)],
 ) -> Result<Vec<u8>, ConvertError> {
@@ -456,8 +456,8 @@ mod tests {
     use prost::Message;
 
     use super::*;
-    use crate::model::convert::onnx::proto::ModelProto;
     use crate::model::convert::onnx::test_ort;
+    use paddle2onnx::onnx::proto::ModelProto;
 
     /// Every tensor name and shape of the real checkpoint, derived from the
     /// architecture table independently of the converter's graph code.

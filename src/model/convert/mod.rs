@@ -14,13 +14,12 @@
 //! * [`efficientnet`]: builds the EfficientNet-Lite0 classifier graph from its
 //!   PyTorch weights ([`efficientnet_lite0_to_onnx`]).
 
-pub mod efficientnet;
-pub mod onnx;
+pub(crate) mod efficientnet;
+pub(crate) mod onnx;
 pub mod pickle;
 pub mod torch_legacy;
 
 pub use efficientnet::{efficientnet_lite0_to_onnx, efficientnet_lite0_to_onnx_with_metadata};
-pub use onnx::{Attr, DataType, Dim, GraphBuilder};
 pub use torch_legacy::{load_legacy_state_dict, StateDict, Tensor};
 
 /// Everything that can go wrong while reading weights or writing a model.

@@ -28,13 +28,13 @@ use super::ConvertError;
 /// Deepest nesting of containers accepted. Deeper values would make the
 /// recursive `Drop`/`Clone` of [`Value`] risk a stack overflow, and nothing
 /// PyTorch writes comes close.
-pub const MAX_DEPTH: usize = 256;
+pub(crate) const MAX_DEPTH: usize = 256;
 
 /// The most the memo may copy in one pickle, counted in values plus string
 /// bytes. Copies have value semantics, so a few hundred bytes that store a
 /// tuple of two fetches of the previous one, over and over, would double in
 /// size at each step; PyTorch's files copy a few thousand values at most.
-pub const MAX_MEMO_COPY: usize = 1 << 20;
+pub(crate) const MAX_MEMO_COPY: usize = 1 << 20;
 
 /// The only classes/functions a pickle may refer to with `GLOBAL`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +59,7 @@ impl Global {
     ];
 
     /// The `(module, name)` pair as it appears after a `GLOBAL` opcode.
-    pub fn path(self) -> (&'static str, &'static str) {
+    pub(crate) fn path(self) -> (&'static str, &'static str) {
         match self {
             Global::OrderedDict => ("collections", "OrderedDict"),
             Global::RebuildTensorV2 => ("torch._utils", "_rebuild_tensor_v2"),
@@ -69,7 +69,7 @@ impl Global {
     }
 
     /// Looks up an allowed global by module and name.
-    pub fn resolve(module: &str, name: &str) -> Option<Global> {
+    pub(crate) fn resolve(module: &str, name: &str) -> Option<Global> {
         Self::ALL.into_iter().find(|g| g.path() == (module, name))
     }
 }
@@ -136,7 +136,7 @@ impl Value {
     }
 
     /// The string, if this is a `str`.
-    pub fn as_str(&self) -> Option<&str> {
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match self {
             Value::Str(s) => Some(s),
             _ => None,
@@ -144,7 +144,7 @@ impl Value {
     }
 
     /// The integer, if this is an `int` (booleans are not integers here).
-    pub fn as_int(&self) -> Option<i128> {
+    pub(crate) fn as_int(&self) -> Option<i128> {
         match self {
             Value::Int(i) => Some(*i),
             _ => None,
@@ -152,7 +152,7 @@ impl Value {
     }
 
     /// The items, if this is a tuple.
-    pub fn as_tuple(&self) -> Option<&[Value]> {
+    pub(crate) fn as_tuple(&self) -> Option<&[Value]> {
         match self {
             Value::Tuple(items) => Some(items),
             _ => None,
@@ -160,7 +160,7 @@ impl Value {
     }
 
     /// The items, if this is a list.
-    pub fn as_list(&self) -> Option<&[Value]> {
+    pub(crate) fn as_list(&self) -> Option<&[Value]> {
         match self {
             Value::List(items) => Some(items),
             _ => None,
@@ -168,7 +168,7 @@ impl Value {
     }
 
     /// The entries, if this is a dict.
-    pub fn as_dict(&self) -> Option<&[(Value, Value)]> {
+    pub(crate) fn as_dict(&self) -> Option<&[(Value, Value)]> {
         match self {
             Value::Dict(entries) => Some(entries),
             _ => None,
@@ -176,7 +176,7 @@ impl Value {
     }
 
     /// A short description of the value's kind, for error messages.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Value::None => "None",
             Value::Bool(_) => "bool",

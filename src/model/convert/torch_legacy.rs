@@ -22,10 +22,10 @@ use super::pickle::{read_pickle, Global, Value};
 use super::ConvertError;
 
 /// The magic number opening every legacy PyTorch file.
-pub const LEGACY_MAGIC: i128 = 0x1950a86a20f9469cfc6c;
+pub(crate) const LEGACY_MAGIC: i128 = 0x1950a86a20f9469cfc6c;
 
 /// The only legacy protocol version PyTorch ever wrote.
-pub const LEGACY_PROTOCOL_VERSION: i128 = 1001;
+pub(crate) const LEGACY_PROTOCOL_VERSION: i128 = 1001;
 
 /// A dense, row-major `f32` tensor.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,8 +37,9 @@ pub struct Tensor {
 }
 
 impl Tensor {
+    #[cfg(test)]
     /// Number of elements.
-    pub fn numel(&self) -> usize {
+    pub(crate) fn numel(&self) -> usize {
         self.data.len()
     }
 }

@@ -14,10 +14,10 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// How long connecting may take (PaddleX uses 15 s).
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// How long the response headers, or any one read of the body, may take.
-pub const READ_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const READ_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Files at least this large get a progress bar (on a terminal).
 const BAR_FROM_BYTES: u64 = 4 << 20;
@@ -63,7 +63,7 @@ pub enum TransferError {
 /// Downloads `url` into `dest` (created), refusing more than `max_bytes`.
 /// Prints PaddleX's `Connecting to ...` and `Downloading ...` lines on
 /// stderr. Returns the number of bytes written.
-pub fn download(url: &str, dest: &Path, max_bytes: u64) -> Result<u64, TransferError> {
+pub(crate) fn download(url: &str, dest: &Path, max_bytes: u64) -> Result<u64, TransferError> {
     eprintln!("Connecting to {url} ...");
     let client = reqwest::blocking::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)

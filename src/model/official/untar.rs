@@ -11,7 +11,7 @@ use tar::EntryType;
 
 /// Size caps for an archive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// The most bytes one member may hold.
     pub member_bytes: u64,
     /// The most bytes all members together may hold.
@@ -95,7 +95,7 @@ pub enum ArchiveError {
 
 /// Extracts `archive` into `into` (created), accepting only members under
 /// `top/`; returns `into/top`.
-pub fn extract(
+pub(crate) fn extract(
     archive: &Path,
     into: &Path,
     top: &str,

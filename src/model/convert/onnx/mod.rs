@@ -1,7 +1,7 @@
 //! The ONNX writer lives in the `paddle2onnx` crate ([`paddle2onnx::onnx`]);
 //! this module re-exports it and gives the tests ONNX Runtime access.
 
-pub use paddle2onnx::onnx::{proto, Attr, DataType, Dim, GraphBuilder, GraphError};
+pub(crate) use paddle2onnx::onnx::{Attr, DataType, Dim, GraphBuilder, GraphError};
 
 #[cfg(test)]
 pub(crate) mod test_ort {
