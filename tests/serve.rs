@@ -5,10 +5,10 @@
 
 mod common;
 
-use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
+use common::files::{self, FileServer};
 use common::server::*;
 use common::*;
 use serde_json::{json, Value};
@@ -245,38 +245,20 @@ fn undecodable_images_are_the_clients_fault_and_log_ids_are_echoed() {
 
 /// Serves `doc_0.png` on loopback after `delay`; `/hang` never answers, other paths 404.
 fn file_server(delay: Duration) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
     let png = std::fs::read(photo("doc_0.png")).unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let png = png.clone();
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                let n = stream.read(&mut buf).unwrap_or(0);
-                let request = String::from_utf8_lossy(&buf[..n]).to_string();
-                let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
-                if path == "/hang" {
-                    std::thread::sleep(Duration::from_secs(30));
-                    return;
-                }
-                std::thread::sleep(delay);
-                let (status, body): (&str, &[u8]) = if path == "/doc_0.png" {
-                    ("200 OK", &png)
-                } else {
-                    ("404 Not Found", b"nope")
-                };
-                let head = format!(
-                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = stream.write_all(head.as_bytes());
-                let _ = stream.write_all(body);
-            });
+    FileServer::start(move |path, _| {
+        if path == "/hang" {
+            std::thread::sleep(Duration::from_secs(30));
+            return None;
         }
-    });
-    format!("http://{addr}")
+        std::thread::sleep(delay);
+        Some(if path == "/doc_0.png" {
+            files::Reply::ok(png.clone())
+        } else {
+            files::Reply::not_found()
+        })
+    })
+    .base
 }
 
 #[test]

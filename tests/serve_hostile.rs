@@ -8,12 +8,13 @@
 mod common;
 
 use std::io::{Cursor, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use common::files::{self, FileServer};
 use common::server::*;
 use common::*;
 use serde_json::{json, Value};
@@ -359,39 +360,15 @@ fn a_stdout_nobody_reads_does_not_stop_the_server() {
 
 /// A loopback file server counting its requests: `/doc_0.png`, and
 /// `/redirect` (302 to the same server's `/doc_0.png` on `localhost`).
-fn counting_file_server() -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let hits = Arc::new(AtomicUsize::new(0));
-    let counter = hits.clone();
+fn counting_file_server() -> FileServer {
     let png = std::fs::read(photo("doc_0.png")).unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            counter.fetch_add(1, Ordering::SeqCst);
-            let mut buf = [0u8; 4096];
-            let n = stream.read(&mut buf).unwrap_or(0);
-            let request = String::from_utf8_lossy(&buf[..n]).to_string();
-            let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
-            let reply = if path == "/redirect" {
-                format!(
-                    "HTTP/1.1 302 Found\r\nLocation: http://localhost:{}/doc_0.png\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                    addr.port()
-                )
-                .into_bytes()
-            } else {
-                let mut r = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    png.len()
-                )
-                .into_bytes();
-                r.extend_from_slice(&png);
-                r
-            };
-            let _ = stream.write_all(&reply);
-        }
-    });
-    (format!("http://{addr}"), hits)
+    FileServer::start(move |path, port| {
+        Some(if path == "/redirect" {
+            files::Reply::redirect(format!("http://localhost:{port}/doc_0.png"))
+        } else {
+            files::Reply::ok(png.clone())
+        })
+    })
 }
 
 fn url_body(url: &str) -> String {
@@ -406,8 +383,8 @@ fn error_message(reply: &Reply) -> String {
 
 #[test]
 fn url_inputs_follow_the_policy() {
-    let (files, hits) = counting_file_server();
-    let port = files.rsplit(':').next().unwrap().to_string();
+    let server = counting_file_server();
+    let (files, port) = (server.base.clone(), server.port.to_string());
 
     // Default: public addresses only, checked before connecting.
     let (_dir, public) = start(&[]);
@@ -420,7 +397,7 @@ fn url_inputs_follow_the_policy() {
         let msg = error_message(&public.post("/image-classification", url_body(&url)));
         assert!(msg.contains("not a public address"), "{url}: {msg}");
     }
-    assert_eq!(hits.load(Ordering::SeqCst), 0, "nothing was fetched");
+    assert_eq!(server.hits(), 0, "nothing was fetched");
     drop(public);
 
     // none: no URL at all.
@@ -430,7 +407,7 @@ fn url_inputs_follow_the_policy() {
         url_body(&format!("{files}/doc_0.png")),
     ));
     assert!(msg.contains("URLs are disabled"), "{msg}");
-    assert_eq!(hits.load(Ordering::SeqCst), 0);
+    assert_eq!(server.hits(), 0);
     drop(none);
 
     // all: PaddleX's behaviour, loopback and redirects included.
@@ -445,7 +422,7 @@ fn url_inputs_follow_the_policy() {
         url_body(&format!("{files}/redirect")),
     );
     assert_eq!(redirected.status, 200, "{}", redirected.body);
-    assert_eq!(hits.load(Ordering::SeqCst), 3);
+    assert_eq!(server.hits(), 3);
 
     // An unknown policy stops the server at startup.
     let out = paddlex()

@@ -3,51 +3,20 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader};
 use std::time::Duration;
 
+use common::files::{FileServer, Reply};
 use common::*;
 
-/// Serves `doc_0.png` at `/files/doc_0.png` and 404 elsewhere, for `requests` connections.
-fn serve(requests: usize) -> String {
-    serve_files(requests, &[("/files/doc_0.png", "doc_0.png")])
-}
-
-/// Serves each committed photo at its URL path, and 404 elsewhere, for `requests` connections.
-fn serve_files(requests: usize, routes: &[(&str, &str)]) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let routes: Vec<(String, Vec<u8>)> = routes
-        .iter()
-        .map(|(path, name)| (path.to_string(), std::fs::read(photo(name)).unwrap()))
-        .collect();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(requests) {
-            let Ok(mut stream) = stream else { continue };
-            let mut buf = [0u8; 4096];
-            let n = stream.read(&mut buf).unwrap_or(0);
-            let request = String::from_utf8_lossy(&buf[..n]);
-            let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
-            let found = routes.iter().find(|(p, _)| *p == path);
-            let (status, body): (&str, &[u8]) = match found {
-                Some((_, bytes)) => ("200 OK", bytes),
-                None => ("404 Not Found", b"nope"),
-            };
-            let head = format!(
-                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(body);
-        }
-    });
-    format!("http://{addr}")
+/// Serves `doc_0.png` at `/files/doc_0.png` and 404 elsewhere.
+fn serve() -> String {
+    FileServer::photos(&[("/files/doc_0.png", "doc_0.png")]).base
 }
 
 #[test]
 fn a_url_is_downloaded_and_classified() {
-    let base = serve(1);
+    let base = serve();
     let dir = tempfile::tempdir().unwrap();
     let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 1, "1");
     let out = paddlex()
@@ -80,7 +49,7 @@ fn a_url_is_downloaded_and_classified() {
 
 #[test]
 fn an_http_error_is_reported_for_that_input() {
-    let base = serve(1);
+    let base = serve();
     let dir = tempfile::tempdir().unwrap();
     let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 1, "1");
     let url = format!("{base}/files/missing.png");
@@ -99,10 +68,8 @@ fn an_http_error_is_reported_for_that_input() {
 
 #[test]
 fn two_urls_with_the_same_file_name_are_two_images() {
-    let base = serve_files(
-        2,
-        &[("/x/img.png", "doc_0.png"), ("/y/img.png", "doc_180.png")],
-    );
+    let base =
+        FileServer::photos(&[("/x/img.png", "doc_0.png"), ("/y/img.png", "doc_180.png")]).base;
     let dir = tempfile::tempdir().unwrap();
     let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 2, "1");
     let out = paddlex()
@@ -160,46 +127,24 @@ fn two_urls_with_the_same_file_name_are_two_images() {
 fn serve_gated(
     release: std::sync::mpsc::Receiver<()>,
 ) -> (String, std::sync::Arc<std::sync::atomic::AtomicBool>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
     let timed_out = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = timed_out.clone();
-    std::thread::spawn(move || {
-        let mut release = Some(release);
-        for stream in listener.incoming().take(2) {
-            let Ok(mut stream) = stream else { continue };
-            let mut buf = [0u8; 4096];
-            let n = stream.read(&mut buf).unwrap_or(0);
-            let request = String::from_utf8_lossy(&buf[..n]).into_owned();
-            let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
-            let name = if path == "/slow/doc_180.png" {
-                "doc_180.png"
-            } else {
-                "doc_0.png"
-            };
-            let gate = (path == "/slow/doc_180.png")
-                .then(|| release.take())
-                .flatten();
-            let flag = flag.clone();
-            // Each request on its own thread: the fast one is not queued
-            // behind the held one.
-            std::thread::spawn(move || {
-                if let Some(gate) = gate {
-                    if gate.recv_timeout(Duration::from_secs(60)).is_err() {
-                        flag.store(true, std::sync::atomic::Ordering::SeqCst);
-                    }
+    let gate = std::sync::Mutex::new(Some(release));
+    let server = FileServer::start(move |path, _| {
+        let name = if path == "/slow/doc_180.png" {
+            let held = gate.lock().unwrap().take();
+            if let Some(held) = held {
+                if held.recv_timeout(Duration::from_secs(60)).is_err() {
+                    flag.store(true, std::sync::atomic::Ordering::SeqCst);
                 }
-                let body = std::fs::read(photo(name)).unwrap();
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = stream.write_all(head.as_bytes());
-                let _ = stream.write_all(&body);
-            });
-        }
+            }
+            "doc_180.png"
+        } else {
+            "doc_0.png"
+        };
+        Some(Reply::ok(std::fs::read(photo(name)).unwrap()))
     });
-    (format!("http://{addr}"), timed_out)
+    (server.base, timed_out)
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! PaddleX's expected values.
 #![allow(dead_code)]
 
+pub mod files;
 pub mod server;
 
 use std::path::{Path, PathBuf};
