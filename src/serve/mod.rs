@@ -17,6 +17,8 @@ pub(crate) mod body;
 pub(crate) mod budget;
 pub(crate) mod classify;
 pub(crate) mod error;
+#[cfg(test)]
+mod fuzz_tests;
 pub(crate) mod handlers;
 pub(crate) mod listener;
 pub(crate) mod options;
