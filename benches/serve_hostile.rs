@@ -262,8 +262,9 @@ fn histogram(codes: &[u16]) -> String {
 
 fn run(scenario: &Scenario, o: &Options, normal: &Arc<Vec<u8>>) {
     let request = Arc::new((scenario.request)());
-    let mut server = Server::start(o.binary.as_deref(), "image_classification", scenario.envs);
-    let mut warm = Connection::new(&server.addr);
+    let mut server =
+        Server::start_binary(o.binary.as_deref(), "image_classification", scenario.envs);
+    let mut warm = Connection::new(&server.addr());
     for _ in 0..30 {
         let (status, _) = warm.send(normal).expect("warm-up request");
         assert_eq!(status, 200, "warm-up failed");
@@ -275,7 +276,7 @@ fn run(scenario: &Scenario, o: &Options, normal: &Arc<Vec<u8>>) {
     let hostile: Vec<_> = match scenario.run {
         Some(run) => (0..scenario.clients)
             .map(|_| {
-                let (addr, stop) = (server.addr.clone(), Arc::clone(&stop));
+                let (addr, stop) = (server.addr().clone(), Arc::clone(&stop));
                 let request = Arc::clone(&request);
                 std::thread::spawn(move || run(addr, request, stop))
             })
@@ -285,7 +286,7 @@ fn run(scenario: &Scenario, o: &Options, normal: &Arc<Vec<u8>>) {
     // Let the hostile clients get going.
     std::thread::sleep(Duration::from_secs(1));
     let normal_client = {
-        let (addr, stop, request) = (server.addr.clone(), Arc::clone(&stop), Arc::clone(normal));
+        let (addr, stop, request) = (server.addr().clone(), Arc::clone(&stop), Arc::clone(normal));
         std::thread::spawn(move || {
             let mut conn = Connection::new(&addr);
             let mut latencies = Vec::new();

@@ -69,10 +69,10 @@ fn main() {
     let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
     let body = format!("{{\"image\":\"{b64}\",\"visualize\":{}}}", o.visualize);
     let request = Arc::new(post("/image-classification", &body));
-    let server = Server::start(o.binary.as_deref(), &o.pipeline, &[]);
+    let server = Server::start_binary(o.binary.as_deref(), &o.pipeline, &[]);
     println!(
         "server {} | image {} ({} bytes) | visualize {} | {} client threads | {} requests",
-        server.addr,
+        server.addr(),
         o.image.display(),
         bytes.len(),
         o.visualize,
@@ -80,14 +80,14 @@ fn main() {
         o.requests
     );
     // Warm-up: the first runs of each batch size allocate.
-    let mut warm = Connection::new(&server.addr);
+    let mut warm = Connection::new(&server.addr());
     for _ in 0..50 {
         let (status, _) = warm.send(&request).expect("warm-up request");
         assert_eq!(status, 200, "warm-up failed");
     }
     let warm_threads: Vec<_> = (0..o.threads)
         .map(|_| {
-            let (addr, request) = (server.addr.clone(), Arc::clone(&request));
+            let (addr, request) = (server.addr().clone(), Arc::clone(&request));
             std::thread::spawn(move || {
                 let mut c = Connection::new(&addr);
                 for _ in 0..25 {
@@ -108,7 +108,7 @@ fn main() {
     let start = Instant::now();
     let workers: Vec<_> = (0..o.threads)
         .map(|_| {
-            let (addr, request) = (server.addr.clone(), Arc::clone(&request));
+            let (addr, request) = (server.addr().clone(), Arc::clone(&request));
             let (next, wrong, latencies) = (
                 Arc::clone(&next),
                 Arc::clone(&wrong),

@@ -1,112 +1,19 @@
-//! What the serving benchmarks share: the server process (this build's
-//! binary, or another one to compare with), its memory from /proc, a
-//! minimal keep-alive HTTP/1.1 client, and percentiles.
+//! What the serving benchmarks share: the server process (the tests'
+//! `TestServer`, with its memory from /proc), a minimal keep-alive HTTP/1.1
+//! client, and percentiles.
 
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-/// The server process and its address.
-pub struct Server {
-    child: Child,
-    /// `127.0.0.1:PORT`.
-    pub addr: String,
-}
+#[path = "../../tests/common/mod.rs"]
+mod common;
 
-impl Server {
-    /// Starts `binary` (this build's when `None`) serving `pipeline` on a
-    /// free loopback port, with extra environment variables.
-    pub fn start(binary: Option<&Path>, pipeline: &str, envs: &[(&str, &str)]) -> Server {
-        let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("paddlex-cache");
-        let binary = binary.map_or_else(
-            || PathBuf::from(env!("CARGO_BIN_EXE_paddlex")),
-            Path::to_path_buf,
-        );
-        let mut child = Command::new(binary)
-            .args([
-                "--serve",
-                "--pipeline",
-                pipeline,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-            ])
-            .env("PADDLE_PDX_CACHE_HOME", cache)
-            .envs(envs.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the server");
-        let stderr = child.stderr.take().expect("stderr");
-        let mut lines = BufReader::new(stderr).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("the server exited before listening")
-                .expect("read stderr");
-            if let Some(rest) = line.split("running on http://").nth(1) {
-                break rest
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
-            }
-        };
-        // Keep draining stderr so the server never blocks on it.
-        std::thread::spawn(move || for _ in lines {});
-        Server { child, addr }
-    }
-
-    /// The process id.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Resident memory now (`VmRSS`), KiB.
-    pub fn rss_kib(&self) -> u64 {
-        proc_status_kib(self.pid(), "VmRSS:")
-    }
-
-    /// Peak resident memory (`VmHWM`) since start or [`Server::reset_peak`], KiB.
-    pub fn peak_kib(&self) -> u64 {
-        proc_status_kib(self.pid(), "VmHWM:")
-    }
-
-    /// Resets the peak to the current resident size.
-    pub fn reset_peak(&self) {
-        let _ = std::fs::write(format!("/proc/{}/clear_refs", self.pid()), "5");
-    }
-
-    /// Whether the process is still running.
-    pub fn alive(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-
-    /// SIGTERM, then waits.
-    pub fn stop(mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-/// A `/proc/<pid>/status` field in KiB (0 when unreadable).
-pub fn proc_status_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
+/// The server process: the tests' own (this build's binary, or another one
+/// to compare with through [`Server::start_binary`]).
+pub use common::server::TestServer as Server;
 
 /// A keep-alive HTTP/1.1 connection that sends one request at a time.
 pub struct Connection {

@@ -23,17 +23,33 @@ pub struct TestServer {
 impl TestServer {
     /// Starts `paddlex --serve --pipeline <pipeline>` with extra environment variables.
     pub fn start(pipeline: &str, envs: &[(&str, &str)]) -> TestServer {
-        Self::start_with(pipeline, envs, true)
+        Self::start_with(None, pipeline, envs, true)
+    }
+
+    /// As [`TestServer::start`] with another `paddlex` binary (`None`: this
+    /// build's), for benchmarks comparing builds.
+    pub fn start_binary(
+        binary: Option<&Path>,
+        pipeline: &str,
+        envs: &[(&str, &str)],
+    ) -> TestServer {
+        Self::start_with(binary, pipeline, envs, true)
     }
 
     /// As [`TestServer::start`], with a stdout pipe that nobody reads: once
     /// its buffer is full, every write to stdout blocks.
     pub fn start_stdout_unread(pipeline: &str, envs: &[(&str, &str)]) -> TestServer {
-        Self::start_with(pipeline, envs, false)
+        Self::start_with(None, pipeline, envs, false)
     }
 
-    fn start_with(pipeline: &str, envs: &[(&str, &str)], read_stdout: bool) -> TestServer {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_paddlex"));
+    fn start_with(
+        binary: Option<&Path>,
+        pipeline: &str,
+        envs: &[(&str, &str)],
+        read_stdout: bool,
+    ) -> TestServer {
+        let this_build = Path::new(env!("CARGO_BIN_EXE_paddlex"));
+        let mut cmd = Command::new(binary.unwrap_or(this_build));
         cmd.args([
             "--serve",
             "--pipeline",
@@ -110,6 +126,37 @@ impl TestServer {
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn addr(&self) -> String {
+        self.base.trim_start_matches("http://").to_string()
+    }
+
+    /// Resident memory now (`VmRSS`), KiB.
+    pub fn rss_kib(&self) -> u64 {
+        proc_status_kib(self.pid(), "VmRSS:")
+    }
+
+    /// Peak resident memory (`VmHWM`) since start or [`TestServer::reset_peak`], KiB.
+    pub fn peak_kib(&self) -> u64 {
+        proc_status_kib(self.pid(), "VmHWM:")
+    }
+
+    /// Resets the peak to the current resident size.
+    pub fn reset_peak(&self) {
+        let _ = std::fs::write(format!("/proc/{}/clear_refs", self.pid()), "5");
+    }
+
+    /// Whether the process is still running.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// SIGTERM, then waits for the exit.
+    pub fn stop(mut self) {
+        self.terminate();
+        let _ = self.child.wait();
     }
 
     /// Sends SIGTERM.
@@ -274,4 +321,15 @@ pub fn photo_b64(name: &str) -> String {
 /// A `Path` as `&str`.
 pub fn path_str(path: &Path) -> &str {
     path.to_str().expect("UTF-8 path")
+}
+
+/// A `/proc/<pid>/status` field in KiB (0 when unreadable).
+pub fn proc_status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
