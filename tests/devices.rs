@@ -314,3 +314,23 @@ fn without_a_driver_nothing_is_fetched_for_the_gpu() {
         ))
         .exists());
 }
+
+/// A run that did not ask for a GPU never loads the NVIDIA driver library
+/// (loading it runs its initialisers): glibc's loader trace names every
+/// library a process looks for.
+#[test]
+fn a_default_run_does_not_load_the_gpu_driver() {
+    let (dir, yaml) = setup();
+    let out = pipeline_command(dir.path(), &yaml)
+        .env("LD_DEBUG", "libs")
+        .args(["--input", "imgs/doc_90.png"])
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("libonnxruntime"),
+        "the loader trace is there: {err}"
+    );
+    assert!(!err.contains("libcuda.so"), "{err}");
+}
