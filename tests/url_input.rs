@@ -42,9 +42,19 @@ fn a_url_is_downloaded_and_classified() {
     );
     assert_eq!(res.label_names, ["0"]);
     assert_eq!(
-        std::fs::read(local).unwrap(),
+        std::fs::read(&local).unwrap(),
         std::fs::read(photo("doc_0.png")).unwrap()
     );
+    // Written by the one atomic writer: the permissions of any new file
+    // (0666 less the umask), not a temporary file's 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let plain = dir.path().join("plain");
+        std::fs::File::create(&plain).unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&local), mode(&plain));
+    }
 }
 
 #[test]

@@ -14,6 +14,7 @@ use std::time::Duration;
 use image::RgbImage;
 use sha2::{Digest, Sha256};
 
+use crate::atomic_file::write_atomically;
 use crate::cache::cache_home;
 use crate::imaging::decode::scale::{MinSize, Scale};
 use crate::imaging::decode::{decode_file_reduced, DecodeError};
@@ -297,9 +298,12 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
     Ok(())
 }
 
-/// [`download`], giving up (and removing the partial file) once `cancel`
-/// is set. The body is written to a temporary file beside the destination
-/// as it arrives, never held in memory whole.
+/// Downloads `url` to `<cache>/predict_input/<url key>/<file name>` (the
+/// folder named by [`url_key`] gives each URL a file of its own, so two URLs
+/// ending in the same name are two images) and returns the local path; gives
+/// up, leaving no partial file, once `cancel` is set. The body is written to
+/// a temporary file beside the destination as it arrives, never held in
+/// memory whole, and renamed over any older copy once complete.
 pub(crate) fn download_cancellable(url: &str, cancel: &AtomicBool) -> Result<PathBuf, InputError> {
     let fail = |m: String| InputError::Download(m);
     let client = reqwest::blocking::Client::builder()
@@ -323,29 +327,40 @@ pub(crate) fn download_cancellable(url: &str, cancel: &AtomicBool) -> Result<Pat
         .join("predict_input")
         .join(url_key(url))
         .join(url_file_name(url));
-    let at_dest = |e: std::io::Error| fail(format!("{}: {e}", dest.display()));
-    let parent = dest.parent().unwrap_or_else(|| Path::new("."));
-    std::fs::create_dir_all(parent).map_err(at_dest)?;
-    // Removed on every early return: no partial file is left.
-    let mut tmp = tempfile::NamedTempFile::new_in(parent).map_err(at_dest)?;
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut total = 0u64;
-    loop {
-        if cancel.load(Ordering::Relaxed) {
-            return Err(fail("cancelled".into()));
+    // Through the one atomic writer: written as it arrives, renamed once
+    // whole; an early return leaves no partial file.
+    let mut failure = None;
+    let written = write_atomically(&dest, |w| {
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut total = 0u64;
+        loop {
+            if cancel.load(Ordering::Relaxed) {
+                failure = Some(fail("cancelled".into()));
+                return Err("cancelled".into());
+            }
+            let n = match response.read(&mut buf) {
+                Ok(n) => n,
+                Err(e) => {
+                    failure = Some(fail(e.to_string()));
+                    return Err(e.to_string());
+                }
+            };
+            if n == 0 {
+                return Ok(());
+            }
+            total += n as u64;
+            if total > MAX_DOWNLOAD_BYTES {
+                failure = Some(too_large());
+                return Err("too large".into());
+            }
+            w.write_all(&buf[..n]).map_err(|e| e.to_string())?;
         }
-        let n = response.read(&mut buf).map_err(|e| fail(e.to_string()))?;
-        if n == 0 {
-            break;
-        }
-        total += n as u64;
-        if total > MAX_DOWNLOAD_BYTES {
-            return Err(too_large());
-        }
-        tmp.write_all(&buf[..n]).map_err(at_dest)?;
+    });
+    match (written, failure) {
+        (_, Some(reason)) => Err(reason),
+        (Err(e), None) => Err(fail(e.to_string())),
+        (Ok(()), None) => Ok(dest),
     }
-    tmp.persist(&dest).map_err(|e| at_dest(e.error))?;
-    Ok(dest)
 }
 
 /// 16 hex digits of the URL's SHA-256: the download folder of that URL.
