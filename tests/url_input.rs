@@ -157,17 +157,15 @@ fn serve_gated(
     (server.base, timed_out)
 }
 
-#[test]
-fn urls_are_downloaded_as_the_run_goes_not_all_before_it() {
-    let (release_tx, release_rx) = std::sync::mpsc::channel();
-    let (base, timed_out) = serve_gated(release_rx);
-    let dir = tempfile::tempdir().unwrap();
-    let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 1, "1");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("paddlex"))
+/// `paddlex` on the gated server's fast URL then its slow one, JSON lines on
+/// a pipe, started in `dir`.
+fn spawn_fast_then_slow(base: &str, dir: &std::path::Path) -> std::process::Child {
+    let yaml = pipeline_yaml(dir, "PP-LCNet_x1_0_doc_ori", None, 1, "1");
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("paddlex"))
         .env("PADDLE_PDX_CACHE_HOME", shared_cache())
         .env("NO_PROXY", "127.0.0.1")
         .env_remove("ORT_DYLIB_PATH")
-        .current_dir(dir.path())
+        .current_dir(dir)
         .args([
             "--pipeline",
             yaml.to_str().unwrap(),
@@ -180,7 +178,15 @@ fn urls_are_downloaded_as_the_run_goes_not_all_before_it() {
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn urls_are_downloaded_as_the_run_goes_not_all_before_it() {
+    let (release_tx, release_rx) = std::sync::mpsc::channel();
+    let (base, timed_out) = serve_gated(release_rx);
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = spawn_fast_then_slow(&base, dir.path());
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     // The first URL's result comes while the second is still downloading.
     let mut first = String::new();
@@ -204,25 +210,7 @@ fn sigint_during_a_stalled_download_ends_the_run_promptly() {
     let (_hold, release_rx) = std::sync::mpsc::channel::<()>();
     let (base, _) = serve_gated(release_rx);
     let dir = tempfile::tempdir().unwrap();
-    let yaml = pipeline_yaml(dir.path(), "PP-LCNet_x1_0_doc_ori", None, 1, "1");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("paddlex"))
-        .env("PADDLE_PDX_CACHE_HOME", shared_cache())
-        .env("NO_PROXY", "127.0.0.1")
-        .env_remove("ORT_DYLIB_PATH")
-        .current_dir(dir.path())
-        .args([
-            "--pipeline",
-            yaml.to_str().unwrap(),
-            "--input",
-            &format!("{base}/fast/doc_0.png"),
-            &format!("{base}/slow/doc_180.png"),
-            "--format",
-            "jsonl",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_fast_then_slow(&base, dir.path());
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
