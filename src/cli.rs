@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
+use crate::report::Format;
+
 /// PaddleX's description, shown at the top of `--help`.
 pub(crate) const ABOUT: &str = "Command-line interface for PaddleX. Use the options below to install plugins, run pipeline predictions, or start the serving application.";
 
@@ -65,8 +67,8 @@ pub(crate) struct RawArgs {
     #[arg(long = "opset_version", help_heading = "Paddle2ONNX Options")]
     pub opset_version: Option<i64>,
     /// Result format: PaddleX's line on stderr, or one JSON object / CSV row per input on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Paddlex, help_heading = "Batch Options")]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = FormatArg::Paddlex, help_heading = "Batch Options")]
+    pub format: FormatArg,
     /// Process only shard K of N (0-based) of the input list, e.g. `--shard 0/4`.
     #[arg(long, value_name = "K/N", help_heading = "Batch Options")]
     pub shard: Option<String>,
@@ -89,15 +91,25 @@ pub(crate) struct RawArgs {
     pub topk: Option<i64>,
 }
 
-/// How results are reported.
+/// `--format`'s values (the report module's [`Format`], as clap parses it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum Format {
+pub(crate) enum FormatArg {
     /// PaddleX's `{'res': ...}` line on stderr.
     Paddlex,
     /// One JSON object per input on stdout.
     Jsonl,
     /// A CSV header, then one row per input on stdout.
     Csv,
+}
+
+impl From<FormatArg> for Format {
+    fn from(arg: FormatArg) -> Self {
+        match arg {
+            FormatArg::Paddlex => Format::Paddlex,
+            FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Csv => Format::Csv,
+        }
+    }
 }
 
 /// What the user asked for, validated.
@@ -250,7 +262,7 @@ impl Command {
             save_path: raw.save_path,
             device: raw.device,
             topk: raw.topk,
-            format: raw.format,
+            format: raw.format.into(),
             shard,
             skip_existing: raw.skip_existing,
             fast_decode,

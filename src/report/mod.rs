@@ -10,8 +10,18 @@ pub(crate) mod progress;
 
 use std::io::Write;
 
-use crate::cli::Format;
 use crate::result::Classification;
+
+/// How results are reported (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// PaddleX's `{'res': ...}` line on stderr.
+    Paddlex,
+    /// One JSON object per input on stdout.
+    Jsonl,
+    /// A CSV header, then one row per input on stdout.
+    Csv,
+}
 
 /// Receives each input's result, in input order.
 pub(crate) trait Reporter {
