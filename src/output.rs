@@ -15,8 +15,7 @@ use crate::result::Classification;
 use crate::visualize::visual::JPEG_QUALITY;
 use crate::visualize::Visual;
 
-use crate::atomic_file::write_atomically;
-pub(crate) use crate::atomic_file::WriteError as SaveError;
+use crate::atomic_file::{write_atomically, WriteError};
 
 /// Where one result's two files go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,7 +75,7 @@ fn folder_of(save_path: &Path) -> PathBuf {
 }
 
 /// Writes the JSON of `res` to `path`.
-pub(crate) fn save_json(res: &Classification, path: &Path) -> Result<(), SaveError> {
+pub(crate) fn save_json(res: &Classification, path: &Path) -> Result<(), WriteError> {
     write_text(path, &crate::result::json::result_json(res))
 }
 
@@ -86,11 +85,11 @@ pub fn save_json_as(
     res: &Classification,
     input_path: Option<&str>,
     path: &Path,
-) -> Result<(), SaveError> {
+) -> Result<(), WriteError> {
     write_text(path, &crate::result::json::result_json_as(res, input_path))
 }
 
-fn write_text(path: &Path, text: &str) -> Result<(), SaveError> {
+fn write_text(path: &Path, text: &str) -> Result<(), WriteError> {
     write_atomically(path, |w| {
         w.write_all(text.as_bytes()).map_err(|e| e.to_string())
     })
@@ -98,7 +97,7 @@ fn write_text(path: &Path, text: &str) -> Result<(), SaveError> {
 
 /// Encodes `img` in the format its suffix names (Pillow's defaults where the
 /// encoders allow: JPEG quality 75) and writes it to `path`.
-pub fn save_image(img: &RgbImage, path: &Path) -> Result<(), SaveError> {
+pub fn save_image(img: &RgbImage, path: &Path) -> Result<(), WriteError> {
     let suffix = path
         .extension()
         .map_or(String::new(), |e| e.to_string_lossy().to_ascii_lowercase());
@@ -147,7 +146,7 @@ fn encode_jpeg(img: &RgbImage, w: &mut BufWriter<std::fs::File>) -> Result<(), S
 }
 
 /// Writes an already encoded file (a finished [`crate::visualize::visual::PartialJpeg`]).
-pub(crate) fn save_encoded(bytes: &[u8], path: &Path) -> Result<(), SaveError> {
+pub(crate) fn save_encoded(bytes: &[u8], path: &Path) -> Result<(), WriteError> {
     write_atomically(path, |w| w.write_all(bytes).map_err(|e| e.to_string()))
 }
 

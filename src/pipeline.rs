@@ -24,8 +24,7 @@ use crate::quiet_panic::catch_quietly;
 use crate::result::Classification;
 use crate::runtime::batch::{self, BatchRunner, Layout};
 use crate::runtime::load::{load_sessions, LoadError};
-use crate::runtime::plan::PlanError;
-use crate::runtime::{Classifier, ExecutionPlan, RuntimeError};
+use crate::runtime::{Classifier, ExecutionPlan};
 use crate::stop::Stop;
 use crate::visualize::Visual;
 
@@ -74,13 +73,8 @@ pub enum PipelineError {
     /// inference.yml's preprocessing is unusable.
     #[error(transparent)]
     Preprocess(#[from] PreprocessError),
-    /// The runtime or model failed to load.
-    #[error(transparent)]
-    Runtime(#[from] RuntimeError),
-    /// The device failed and falling back is not allowed.
-    #[error(transparent)]
-    Plan(#[from] PlanError),
-    /// The sessions failed to load.
+    /// The sessions failed to load (runtime, model, or a device that may
+    /// not fall back).
     #[error(transparent)]
     Load(#[from] LoadError),
     /// The loading thread panicked.

@@ -221,4 +221,16 @@ mod tests {
         assert_eq!(to_string(&0.1f32, LINE), "0.10000000149011612");
         assert_eq!(to_string(&1.0f64, LINE), "1.0");
     }
+
+    #[test]
+    fn dumps_like_python() {
+        let v = json!({"type": "missing", "loc": ["body", "image"], "input": {"topk": 2, "x": 1e-5, "é": "猫\n"}});
+        assert_eq!(
+            to_string(&v, DUMPS_DEFAULT),
+            r#"{"type": "missing", "loc": ["body", "image"], "input": {"topk": 2, "x": 1e-05, "\u00e9": "\u732b\n"}}"#
+        );
+        assert_eq!(to_string(&v, RESPONSE), "{\"type\":\"missing\",\"loc\":[\"body\",\"image\"],\"input\":{\"topk\":2,\"x\":1e-05,\"é\":\"猫\\n\"}}");
+        assert_eq!(to_string(&json!("😀"), DUMPS_DEFAULT), r#""\ud83d\ude00""#);
+        assert_eq!(to_string(&json!(2.0), DUMPS_DEFAULT), "2.0");
+    }
 }

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
-use super::pyjson::{self, DUMPS_DEFAULT};
-use crate::pyfmt::json::{to_string, RESPONSE};
+use super::pyjson;
+use crate::pyfmt::json::{to_string, DUMPS_DEFAULT, RESPONSE};
 
 /// A validated `POST /image-classification` body, borrowing from the body
 /// text where it can (the image is usually most of it).
@@ -77,7 +77,7 @@ impl Invalid {
     /// The `errorMsg`: `json.dumps` of the error list, as PaddleX writes it.
     pub(crate) fn message(&self) -> String {
         let list = Value::Array(self.errors.iter().map(FieldError::to_value).collect());
-        pyjson::dumps(&list, DUMPS_DEFAULT)
+        to_string(&list, DUMPS_DEFAULT)
     }
 }
 

@@ -22,8 +22,7 @@ use crate::imaging::decode::decode_bytes;
 use crate::imaging::jpeg;
 use crate::imaging::preprocess::Preprocessor;
 use crate::input::is_url;
-use crate::postprocess::label_for;
-use crate::postprocess::top_k;
+use crate::postprocess::classify as classify_row;
 use crate::visualize;
 use crate::visualize::visual::JPEG_QUALITY;
 
@@ -166,16 +165,13 @@ async fn classify_parsed(
         .await
         .map_err(|_| ApiError::internal("the inference thread dropped a request"))?
         .map_err(|reason| ApiError::internal(&reason))?;
-    let top = top_k(&row, k);
-    let categories: Vec<Category> = top
+    let ranked = classify_row(&row, k, service.labels.as_deref());
+    let categories: Vec<Category> = ranked
         .class_ids
-        .iter()
-        .zip(&top.scores)
-        .map(|(&id, &score)| Category {
-            id,
-            name: label_for(service.labels.as_deref(), id),
-            score,
-        })
+        .into_iter()
+        .zip(ranked.scores)
+        .zip(ranked.label_names)
+        .map(|((id, score), name)| Category { id, name, score })
         .collect();
     let image = match prepared.image {
         Some(img) => {

@@ -1,14 +1,6 @@
-//! Python's `json` module, the two parts the serving API shows to clients:
-//! `json.dumps` output (PaddleX's error messages are `json.dumps` of a list,
-//! FastAPI's bodies are `json.dumps` with compact separators) and
-//! `json.loads`'s error position and message for a malformed body.
-
-pub(crate) use crate::pyfmt::json::{Style, DUMPS_DEFAULT};
-
-/// Writes `value` the way Python's `json.dumps` would with `style`.
-pub(crate) fn dumps(value: &serde_json::Value, style: Style) -> String {
-    crate::pyfmt::json::to_string(value, style)
-}
+//! `json.loads`'s error position and message for a malformed body, as the
+//! serving API shows them to clients (`json.dumps` output is
+//! [`crate::pyfmt::json`]'s).
 
 /// A `json.JSONDecodeError`: Python's message and the character offset it names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,20 +220,6 @@ impl Scanner<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pyfmt::json::RESPONSE;
-    use serde_json::json;
-
-    #[test]
-    fn dumps_like_python() {
-        let v = json!({"type": "missing", "loc": ["body", "image"], "input": {"topk": 2, "x": 1e-5, "é": "猫\n"}});
-        assert_eq!(
-            dumps(&v, DUMPS_DEFAULT),
-            r#"{"type": "missing", "loc": ["body", "image"], "input": {"topk": 2, "x": 1e-05, "\u00e9": "\u732b\n"}}"#
-        );
-        assert_eq!(dumps(&v, RESPONSE), "{\"type\":\"missing\",\"loc\":[\"body\",\"image\"],\"input\":{\"topk\":2,\"x\":1e-05,\"é\":\"猫\\n\"}}");
-        assert_eq!(dumps(&json!("😀"), DUMPS_DEFAULT), r#""\ud83d\ude00""#);
-        assert_eq!(dumps(&json!(2.0), DUMPS_DEFAULT), "2.0");
-    }
 
     #[test]
     fn error_positions_and_messages_follow_python() {
