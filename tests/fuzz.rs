@@ -18,6 +18,8 @@
 
 mod common;
 
+use common::pdf_from_objects;
+
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -455,29 +457,7 @@ fn jpeg_in_pdf() -> Vec<u8> {
         image,
         format!("<< /Length {} >>\nstream\n{draw}\nendstream", draw.len()).into_bytes(),
     ];
-    let mut out = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-        out.extend_from_slice(body);
-        out.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
-    for off in offsets {
-        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
+    pdf_from_objects(&objects)
 }
 
 /// A PDF with one page per `(MediaBox, content stream)`.
@@ -498,27 +478,7 @@ fn simple_pdf(pages: &[(&str, &str)]) -> Vec<u8> {
             content.len()
         ));
     }
-    let mut out = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
-    for off in offsets {
-        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
+    pdf_from_objects(&objects)
 }
 
 const IMAGENET_YML: &str = "Global:\n  model_name: PP-LCNet_x1_0_doc_ori\nPreProcess:\n  transform_ops:\n  - ResizeImage:\n      resize_short: 256\n  - CropImage:\n      size: 224\n  - NormalizeImage:\n      channel_num: 3\n      mean: [0.485, 0.456, 0.406]\n      order: ''\n      scale: 0.00392156862745098\n      std: [0.229, 0.224, 0.225]\n  - ToCHWImage: null\nPostProcess:\n  Topk:\n    topk: 1\n    label_list:\n    - '0'\n    - '90'\n    - '180'\n    - '270'\n";

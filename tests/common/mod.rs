@@ -168,12 +168,18 @@ pub fn write_pdf(path: &Path, images: &[image::RgbImage]) {
         objects
             .push(format!("<< /Length {} >>\nstream\n{draw}\nendstream", draw.len()).into_bytes());
     }
+    std::fs::write(path, pdf_from_objects(&objects)).expect("write pdf");
+}
+
+/// A PDF file of numbered objects (object 1 the catalog), with its
+/// cross-reference table and trailer.
+pub fn pdf_from_objects<T: AsRef<[u8]>>(objects: &[T]) -> Vec<u8> {
     let mut out = b"%PDF-1.4\n".to_vec();
     let mut offsets = Vec::new();
     for (i, body) in objects.iter().enumerate() {
         offsets.push(out.len());
         out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-        out.extend_from_slice(body);
+        out.extend_from_slice(body.as_ref());
         out.extend_from_slice(b"\nendobj\n");
     }
     let xref = out.len();
@@ -190,5 +196,5 @@ pub fn write_pdf(path: &Path, images: &[image::RgbImage]) {
         )
         .as_bytes(),
     );
-    std::fs::write(path, out).expect("write pdf");
+    out
 }
