@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use serve_common::{ms, percentile, post, Connection, Server};
+use serve_common::{ms, percentile, png_declaring, post, Connection, Server};
 
 struct Options {
     binary: Option<PathBuf>,
@@ -80,48 +80,10 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-/// A PNG header declaring `side` x `side` RGB8 pixels, then ~520 KB of zlib
-/// stored blocks of zero rows.
-fn png_declaring(side: u32) -> Vec<u8> {
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = side.to_be_bytes().to_vec();
-    ihdr.extend_from_slice(&side.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    chunk(&mut png, b"IHDR", &ihdr);
-    let mut idat = vec![0x78, 0x01];
-    for _ in 0..8 {
-        idat.push(0);
-        idat.extend_from_slice(&65535u16.to_le_bytes());
-        idat.extend_from_slice(&0u16.to_le_bytes());
-        idat.extend_from_slice(&[0u8; 65535]);
-    }
-    chunk(&mut png, b"IDAT", &idat);
-    png
-}
-
-fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    let mut crc_input = kind.to_vec();
-    crc_input.extend_from_slice(data);
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in &crc_input {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    out.extend_from_slice(&crc_input);
-    out.extend_from_slice(&(!crc).to_be_bytes());
-}
-
 fn bomb_request() -> Vec<u8> {
     post(
         "/image-classification",
-        &format!("{{\"image\":\"{}\"}}", b64(&png_declaring(13000))),
+        &format!("{{\"image\":\"{}\"}}", b64(&png_declaring(13000, 13000))),
     )
 }
 

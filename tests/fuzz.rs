@@ -18,7 +18,7 @@
 
 mod common;
 
-use common::pdf_from_objects;
+use common::{crc32, pdf_from_objects};
 
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -492,18 +492,6 @@ const HPI_LITERALS: [&str; 3] = [
     "{\"backend\": \"onnxruntime\", 'auto_config': False, 'x': (1, -2.5e3, None, True, 'a\\'b\\n')}",
     "{'backend': 'openvino', 'backend_config': {'cpu_num_threads': 4}}",
 ];
-
-/// CRC-32 (ISO-HDLC), as PNG chunks use it.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = (crc >> 1) ^ (0xedb8_8320 & (crc & 1).wrapping_neg());
-        }
-    }
-    !crc
-}
 
 /// `png` with the CRC of every whole chunk recomputed.
 fn with_png_crcs(png: &[u8]) -> Vec<u8> {

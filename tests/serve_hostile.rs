@@ -30,72 +30,6 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-/// The server's `/proc/<pid>/status` field in KiB (`VmRSS`, `VmHWM`).
-fn proc_kib(server: &TestServer, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim_start_matches(':').split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .expect("a /proc status field")
-}
-
-/// Resets the peak resident size (`VmHWM`) to the current one.
-fn reset_peak(server: &TestServer) {
-    std::fs::write(format!("/proc/{}/clear_refs", server.pid()), "5").unwrap();
-}
-
-/// `host:port` of a `http://host:port` base.
-fn addr(server: &TestServer) -> String {
-    server.base.trim_start_matches("http://").to_string()
-}
-
-/// A PNG that declares `width` x `height` RGB8 pixels: a valid header and
-/// the start of a stream of zero rows (a few hundred KB).
-fn png_declaring(width: u32, height: u32) -> Vec<u8> {
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&width.to_be_bytes());
-    ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    chunk(&mut png, b"IHDR", &ihdr);
-    // zlib stored blocks of zero bytes: enough that the data looks real.
-    let mut idat = vec![0x78, 0x01];
-    for _ in 0..8 {
-        let block = vec![0u8; 65535];
-        idat.push(0);
-        idat.extend_from_slice(&65535u16.to_le_bytes());
-        idat.extend_from_slice(&(!65535u16).to_le_bytes());
-        idat.extend_from_slice(&block);
-    }
-    chunk(&mut png, b"IDAT", &idat);
-    png
-}
-
-fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    let mut crc_input = kind.to_vec();
-    crc_input.extend_from_slice(data);
-    out.extend_from_slice(&crc_input);
-    out.extend_from_slice(&crc32(&crc_input).to_be_bytes());
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
 /// A real `side` x `side` grey-gradient PNG (compresses well).
 fn big_png(side: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(side, side, |x, _| {
@@ -125,8 +59,8 @@ fn images_over_the_pixel_cap_get_a_clear_422_without_decoding() {
     let png = png_declaring(13000, 13000);
     assert!(png.len() > 500_000 && png.len() < 600_000);
     let body = json!({"image": b64(&png), "logId": "big"}).to_string();
-    let rss_before = proc_kib(&server, "VmRSS");
-    reset_peak(&server);
+    let rss_before = server.rss_kib();
+    server.reset_peak();
     let replies = concurrent_posts(&server, &body, 16);
     for reply in &replies {
         assert_eq!(reply.status, 422, "{}", reply.body);
@@ -139,7 +73,7 @@ fn images_over_the_pixel_cap_get_a_clear_422_without_decoding() {
         );
     }
     // 16 decodes would need 16 x 507 MB.
-    let grown = proc_kib(&server, "VmHWM").saturating_sub(rss_before);
+    let grown = server.peak_kib().saturating_sub(rss_before);
     assert!(grown < 300 * 1024, "peak grew by {grown} KiB");
 
     // The cap is configurable, and stays clear for other formats.
@@ -171,8 +105,8 @@ fn concurrent_large_images_stay_within_the_decode_budget() {
         json!({"image": photo_b64("doc_0.png")}).to_string(),
     );
     assert_eq!(warm.status, 200, "{}", warm.body);
-    let rss_before = proc_kib(&server, "VmRSS");
-    reset_peak(&server);
+    let rss_before = server.rss_kib();
+    server.reset_peak();
     let replies = concurrent_posts(&server, &body, 16);
     for reply in &replies {
         assert_eq!(
@@ -186,7 +120,7 @@ fn concurrent_large_images_stay_within_the_decode_budget() {
     // Without the budget the 16 decoded images (19 MB each) wait for
     // inference and rendering together: > 300 MB. With it, one at a time
     // (each reserves 56 MB of the 64).
-    let grown = proc_kib(&server, "VmHWM").saturating_sub(rss_before);
+    let grown = server.peak_kib().saturating_sub(rss_before);
     eprintln!("peak grew by {} MiB", grown / 1024);
     assert!(
         grown < 160 * 1024,
@@ -241,7 +175,7 @@ fn trickling_bodies_do_not_starve_a_normal_request_and_time_out() {
     let mut slow: Vec<TcpStream> = (0..20)
         .map(|_| {
             trickler(
-                &addr(&server),
+                &server.addr(),
                 100_000,
                 Duration::from_millis(300),
                 stop.clone(),
@@ -267,7 +201,7 @@ fn trickling_bodies_do_not_starve_a_normal_request_and_time_out() {
 #[test]
 fn slow_headers_are_cut_off() {
     let (_dir, server) = start(&[("PADDLEX_RS_SERVE_HEADER_TIMEOUT_S", "2")]);
-    let mut stream = TcpStream::connect(addr(&server)).unwrap();
+    let mut stream = TcpStream::connect(server.addr()).unwrap();
     stream
         .write_all(b"POST /image-classification HTTP/1.1\r\n")
         .unwrap();
@@ -318,7 +252,7 @@ fn not_found_and_method_not_allowed_do_not_read_huge_bodies() {
         ("PUT /image-classification HTTP/1.1", 405),
         ("POST /health HTTP/1.1", 405),
     ] {
-        let mut stream = TcpStream::connect(addr(&server)).unwrap();
+        let mut stream = TcpStream::connect(server.addr()).unwrap();
         let head = format!(
             "{request}\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n"
         );
@@ -450,7 +384,7 @@ fn bodies_held_at_once_share_a_memory_budget() {
     let body = json!({"image": photo_b64("doc_0.png"), "visualize": false}).to_string();
     assert!(body.len() > 60_000, "{}", body.len());
     // One client sends 990 000 bytes of a body and stops there.
-    let mut hog = TcpStream::connect(addr(&server)).unwrap();
+    let mut hog = TcpStream::connect(server.addr()).unwrap();
     let head = b"POST /image-classification HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n";
     hog.write_all(head).unwrap();
     hog.write_all(&vec![b' '; 990_000]).unwrap();

@@ -13,6 +13,8 @@ mod common;
 
 /// The server process: the tests' own (this build's binary, or another one
 /// to compare with through [`Server::start_binary`]).
+#[allow(unused_imports)] // used by serve_hostile only
+pub use common::png_declaring;
 pub use common::server::TestServer as Server;
 
 /// A keep-alive HTTP/1.1 connection that sends one request at a time.

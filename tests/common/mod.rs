@@ -198,3 +198,50 @@ pub fn pdf_from_objects<T: AsRef<[u8]>>(objects: &[T]) -> Vec<u8> {
     );
     out
 }
+
+/// A PNG that declares `width` x `height` RGB8 pixels: a valid header and
+/// the start of a stream of zero rows (a few hundred KB).
+pub fn png_declaring(width: u32, height: u32) -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    chunk(&mut png, b"IHDR", &ihdr);
+    // zlib stored blocks of zero bytes: enough that the data looks real.
+    let mut idat = vec![0x78, 0x01];
+    for _ in 0..8 {
+        let block = vec![0u8; 65535];
+        idat.push(0);
+        idat.extend_from_slice(&65535u16.to_le_bytes());
+        idat.extend_from_slice(&(!65535u16).to_le_bytes());
+        idat.extend_from_slice(&block);
+    }
+    chunk(&mut png, b"IDAT", &idat);
+    png
+}
+
+/// Appends a PNG chunk with its CRC.
+pub fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    let mut crc_input = kind.to_vec();
+    crc_input.extend_from_slice(data);
+    out.extend_from_slice(&crc_input);
+    out.extend_from_slice(&crc32(&crc_input).to_be_bytes());
+}
+
+/// CRC-32 (ISO-HDLC), as PNG chunks use it.
+pub fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}

@@ -145,7 +145,7 @@ impl TestServer {
 
     /// Resets the peak to the current resident size.
     pub fn reset_peak(&self) {
-        let _ = std::fs::write(format!("/proc/{}/clear_refs", self.pid()), "5");
+        std::fs::write(format!("/proc/{}/clear_refs", self.pid()), "5").expect("reset VmHWM");
     }
 
     /// Whether the process is still running.
@@ -323,13 +323,14 @@ pub fn path_str(path: &Path) -> &str {
     path.to_str().expect("UTF-8 path")
 }
 
-/// A `/proc/<pid>/status` field in KiB (0 when unreadable).
+/// A `/proc/<pid>/status` field in KiB (a missing field fails the caller:
+/// memory assertions must not pass on a 0).
 pub fn proc_status_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
     status
         .lines()
         .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
+        .expect("a /proc status field")
 }
