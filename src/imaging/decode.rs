@@ -28,6 +28,18 @@ pub const MAX_PIXELS: u64 = 178_956_970;
 /// allowed image in the widest pixel type (RGBA32F).
 const MAX_ALLOC_BYTES: u64 = MAX_PIXELS * 16;
 
+/// Refuses a declared size over [`MAX_PIXELS`] or with a zero side, before
+/// anything is allocated for it.
+pub(crate) fn check_dimensions(width: u32, height: u32) -> Result<(), DecodeError> {
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(DecodeError::TooLarge { width, height });
+    }
+    if width == 0 || height == 0 {
+        return Err(DecodeError::ZeroSized { width, height });
+    }
+    Ok(())
+}
+
 /// Why an image could not be decoded. Messages are written to follow the file name.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
@@ -113,12 +125,7 @@ fn decode_named(
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(classify)?;
     let (width, height) = decoder.dimensions();
-    if u64::from(width) * u64::from(height) > MAX_PIXELS {
-        return Err(DecodeError::TooLarge { width, height });
-    }
-    if width == 0 || height == 0 {
-        return Err(DecodeError::ZeroSized { width, height });
-    }
+    check_dimensions(width, height)?;
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let mut img = if decoder.color_type() == image::ColorType::Rgb8 {
         DynamicImage::ImageRgb8(read_rgb8(decoder, width, height)?)

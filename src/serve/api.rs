@@ -172,14 +172,12 @@ pub(crate) fn parse_infer_body(body: &[u8]) -> Result<InferRequest<'_>, Invalid>
 
 /// A JSON string value, borrowed when it has no escapes; `None` for other types.
 fn string_of<'a>(raw: &'a RawValue) -> Option<Cow<'a, str>> {
-    let text = raw.get();
-    if !text.starts_with('"') {
-        return None;
-    }
-    match serde_json::from_str::<&str>(text) {
-        Ok(borrowed) => Some(Cow::Borrowed(borrowed)),
-        Err(_) => serde_json::from_str::<String>(text).ok().map(Cow::Owned),
-    }
+    /// One pass: serde borrows the text when it has no escapes.
+    #[derive(serde::Deserialize)]
+    struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+    serde_json::from_str::<Text<'a>>(raw.get())
+        .ok()
+        .map(|t| t.0)
 }
 
 /// A field's value, parsed (it is valid JSON: the body parsed).

@@ -30,7 +30,7 @@ use mozjpeg_sys::{
 };
 
 use super::scale::{self, MinSize, Scale};
-use super::{DecodeError, MAX_PIXELS};
+use super::DecodeError;
 
 /// A decoded JPEG and the first warning libjpeg gave, if any
 /// (for example "Premature end of JPEG file").
@@ -157,12 +157,7 @@ impl Session {
             jpeg_read_header(cinfo, true as boolean);
         }
         let (width, height) = (cinfo.image_width, cinfo.image_height);
-        if u64::from(width) * u64::from(height) > MAX_PIXELS {
-            return Err(DecodeError::TooLarge { width, height });
-        }
-        if width == 0 || height == 0 {
-            return Err(DecodeError::ZeroSized { width, height });
-        }
+        super::check_dimensions(width, height)?;
         let cmyk = cinfo.num_components == 4;
         cinfo.out_color_space = if cmyk {
             J_COLOR_SPACE::JCS_CMYK

@@ -1,6 +1,6 @@
 //! The frames of a multi-frame TIFF, decoded under the same rules as every
 //! other image ([`super::decode_bytes`]): the declared size checked against
-//! [`MAX_PIXELS`] before any pixel is read, the same allocation limit, the
+//! [`super::MAX_PIXELS`] before any pixel is read, the same allocation limit, the
 //! frame's own Orientation tag applied, and OpenCV's conversion to RGB8.
 
 use std::io::{Read, Seek, SeekFrom};
@@ -11,7 +11,7 @@ use tiff::decoder::{Decoder, DecodingResult, Limits};
 use tiff::tags::Tag;
 use tiff::ColorType;
 
-use super::{to_rgb8_like_opencv, DecodeError, MAX_ALLOC_BYTES, MAX_PIXELS};
+use super::{to_rgb8_like_opencv, DecodeError, MAX_ALLOC_BYTES};
 
 /// A TIFF decoder over `reader` with the allocation limit of other images.
 fn open<R: Read + Seek>(mut reader: R) -> Result<Decoder<R>, DecodeError> {
@@ -49,12 +49,7 @@ pub(crate) fn decode_frame(
         decoder.seek_to_image(index).map_err(corrupt)?;
     }
     let (width, height) = decoder.dimensions().map_err(corrupt)?;
-    if u64::from(width) * u64::from(height) > MAX_PIXELS {
-        return Err(DecodeError::TooLarge { width, height });
-    }
-    if width == 0 || height == 0 {
-        return Err(DecodeError::ZeroSized { width, height });
-    }
+    super::check_dimensions(width, height)?;
     // As the image crate reads a single-frame TIFF's orientation.
     let orientation = decoder
         .find_tag(Tag::Orientation)

@@ -46,35 +46,33 @@ impl Lanes for Row {
 /// One 1-D DCT along the block's first axis, for all eight lanes.
 #[inline(always)]
 fn pass<V: Lanes>(d: &mut [V; 8]) {
-    {
-        let (t0, t7) = (d[0].add(d[7]), d[0].sub(d[7]));
-        let (t1, t6) = (d[1].add(d[6]), d[1].sub(d[6]));
-        let (t2, t5) = (d[2].add(d[5]), d[2].sub(d[5]));
-        let (t3, t4) = (d[3].add(d[4]), d[3].sub(d[4]));
+    let (t0, t7) = (d[0].add(d[7]), d[0].sub(d[7]));
+    let (t1, t6) = (d[1].add(d[6]), d[1].sub(d[6]));
+    let (t2, t5) = (d[2].add(d[5]), d[2].sub(d[5]));
+    let (t3, t4) = (d[3].add(d[4]), d[3].sub(d[4]));
 
-        // Even part.
-        let (e10, e13) = (t0.add(t3), t0.sub(t3));
-        let (e11, e12) = (t1.add(t2), t1.sub(t2));
-        d[0] = e10.add(e11);
-        d[4] = e10.sub(e11);
-        let z1 = e12.add(e13).scale(0.707_106_77);
-        d[2] = e13.add(z1);
-        d[6] = e13.sub(z1);
+    // Even part.
+    let (e10, e13) = (t0.add(t3), t0.sub(t3));
+    let (e11, e12) = (t1.add(t2), t1.sub(t2));
+    d[0] = e10.add(e11);
+    d[4] = e10.sub(e11);
+    let z1 = e12.add(e13).scale(0.707_106_77);
+    d[2] = e13.add(z1);
+    d[6] = e13.sub(z1);
 
-        // Odd part.
-        let o10 = t4.add(t5);
-        let o11 = t5.add(t6);
-        let o12 = t6.add(t7);
-        let z5 = o10.sub(o12).scale(0.382_683_43);
-        let z2 = o10.scale(0.541_196_1).add(z5);
-        let z4 = o12.scale(1.306_563).add(z5);
-        let z3 = o11.scale(0.707_106_77);
-        let (z11, z13) = (t7.add(z3), t7.sub(z3));
-        d[5] = z13.add(z2);
-        d[3] = z13.sub(z2);
-        d[1] = z11.add(z4);
-        d[7] = z11.sub(z4);
-    }
+    // Odd part.
+    let o10 = t4.add(t5);
+    let o11 = t5.add(t6);
+    let o12 = t6.add(t7);
+    let z5 = o10.sub(o12).scale(0.382_683_43);
+    let z2 = o10.scale(0.541_196_1).add(z5);
+    let z4 = o12.scale(1.306_563).add(z5);
+    let z3 = o11.scale(0.707_106_77);
+    let (z11, z13) = (t7.add(z3), t7.sub(z3));
+    d[5] = z13.add(z2);
+    d[3] = z13.sub(z2);
+    d[1] = z11.add(z4);
+    d[7] = z11.sub(z4);
 }
 
 #[inline(always)]

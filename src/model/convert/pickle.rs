@@ -407,15 +407,7 @@ impl<'a> Machine<'a> {
 
     /// Charges a copy of `value` against [`MAX_MEMO_COPY`].
     fn charge_copy(&mut self, value: &Value) -> Result<(), ConvertError> {
-        let left = MAX_MEMO_COPY - self.copied;
-        let cost = value.copy_cost(left);
-        if cost > left {
-            return Err(self.malformed(format!(
-                "the memo copies more than {MAX_MEMO_COPY} values and string bytes"
-            )));
-        }
-        self.copied += cost;
-        Ok(())
+        charge(&mut self.copied, value).map_err(|m| self.malformed(m))
     }
 
     /// Removes the top slot, completing the memo entries of a container.
@@ -512,16 +504,11 @@ impl<'a> Machine<'a> {
     }
 
     fn memo_get(&mut self, id: u32) -> Result<(), ConvertError> {
-        let left = MAX_MEMO_COPY - self.copied;
         let (value, depth) = match self.memo.get(&id) {
             Some(Memo::Done(value, depth)) => {
-                let cost = value.copy_cost(left);
-                if cost > left {
-                    return Err(self.malformed(format!(
-                        "the memo copies more than {MAX_MEMO_COPY} values and string bytes"
-                    )));
-                }
-                self.copied += cost;
+                // The value is borrowed from the memo: charge the counter alone.
+                let charged = charge(&mut self.copied, value);
+                charged.map_err(|m| self.malformed(m))?;
                 (value.clone(), *depth)
             }
             Some(Memo::Building(_)) => {
@@ -765,6 +752,20 @@ impl<'a> Machine<'a> {
             }
         }
     }
+}
+
+/// Adds the cost of copying `value` to `copied`, or says why that goes
+/// over [`MAX_MEMO_COPY`].
+fn charge(copied: &mut usize, value: &Value) -> Result<(), String> {
+    let left = MAX_MEMO_COPY - *copied;
+    let cost = value.copy_cost(left);
+    if cost > left {
+        return Err(format!(
+            "the memo copies more than {MAX_MEMO_COPY} values and string bytes"
+        ));
+    }
+    *copied += cost;
+    Ok(())
 }
 
 #[cfg(test)]
