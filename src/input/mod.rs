@@ -306,12 +306,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
 /// memory whole, and renamed over any older copy once complete.
 pub(crate) fn download_cancellable(url: &str, cancel: &AtomicBool) -> Result<PathBuf, InputError> {
     let fail = |m: String| InputError::Download(m);
-    let client = reqwest::blocking::Client::builder()
-        .connect_timeout(Duration::from_secs(15))
-        .timeout(Duration::from_secs(120))
-        .build()
+    let mut response = download_client()
+        .map_err(fail)?
+        .get(url)
+        .send()
         .map_err(|e| fail(e.to_string()))?;
-    let mut response = client.get(url).send().map_err(|e| fail(e.to_string()))?;
     let status = response.status();
     if !status.is_success() {
         return Err(fail(format!("HTTP {status}")));
@@ -361,6 +360,23 @@ pub(crate) fn download_cancellable(url: &str, cancel: &AtomicBool) -> Result<Pat
         (Err(e), None) => Err(fail(e.to_string())),
         (Ok(()), None) => Ok(dest),
     }
+}
+
+/// The HTTP client of URL inputs, built once (TLS set-up and a runtime
+/// thread each) and shared by the concurrent downloads, whose connections it
+/// reuses.
+fn download_client() -> Result<reqwest::blocking::Client, String> {
+    static CLIENT: std::sync::OnceLock<Result<reqwest::blocking::Client, String>> =
+        std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            reqwest::blocking::Client::builder()
+                .connect_timeout(Duration::from_secs(15))
+                .timeout(Duration::from_secs(120))
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .clone()
 }
 
 /// 16 hex digits of the URL's SHA-256: the download folder of that URL.
