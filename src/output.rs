@@ -172,9 +172,12 @@ pub fn save_visual(res: &Classification, visual: Visual, path: &Path) -> Result<
         Visual::Pixels(mut image) => {
             crate::visualize::draw_label_in_place(&mut image, &text);
             let saved = save_image(&image, path);
-            // Saving runs on the same worker threads as decoding: the next
-            // decode on this thread reuses the pixels.
-            crate::imaging::decode::recycle(image);
+            // The CLI saves on the same pool threads as it decodes: the next
+            // decode on this thread reuses the pixels. Elsewhere (a Python
+            // caller's thread) nothing would reuse them.
+            if rayon::current_thread_index().is_some() {
+                crate::imaging::decode::recycle(image);
+            }
             saved
         }
     };

@@ -24,7 +24,7 @@ pub(crate) fn result_json(res: &Classification) -> String {
 
 /// [`result_json`] with `input_path` written as given: `null` for an image
 /// that came from memory (PaddleX writes `"input_path": null` for arrays).
-pub fn result_json_as(res: &Classification, input_path: Option<&str>) -> String {
+pub(crate) fn result_json_as(res: &Classification, input_path: Option<&str>) -> String {
     let shown = Shown {
         input_path,
         page_index: res.page_index,

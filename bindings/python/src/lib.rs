@@ -32,7 +32,6 @@ use paddlex::output;
 use paddlex::output::save_visual;
 use paddlex::pipeline::{KeepVisual, Outcome, Pipeline};
 use paddlex::postprocess::resolve_k;
-use paddlex::result::json::result_json_as;
 use paddlex::result::pyrepr::result_line_as;
 use paddlex::result::Classification;
 use paddlex::setup::{self, Loaded, SetupOptions};
@@ -626,22 +625,6 @@ fn result_line(
     )
 }
 
-/// The CLI's `<stem>_res.json` text for a result.
-#[pyfunction]
-#[pyo3(signature = (input_path, page_index, class_ids, scores, label_names))]
-fn result_json(
-    input_path: Option<&str>,
-    page_index: Option<usize>,
-    class_ids: Vec<i32>,
-    scores: Vec<f32>,
-    label_names: Vec<String>,
-) -> String {
-    result_json_as(
-        &classification(page_index, class_ids, scores, label_names),
-        input_path,
-    )
-}
-
 /// Writes the CLI's JSON for a result to `path` (atomically).
 #[pyfunction]
 #[pyo3(signature = (path, input_path, page_index, class_ids, scores, label_names))]
@@ -725,7 +708,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativePipeline>()?;
     m.add_class::<NativeRun>()?;
     m.add_function(wrap_pyfunction!(result_line, m)?)?;
-    m.add_function(wrap_pyfunction!(result_json, m)?)?;
     m.add_function(wrap_pyfunction!(save_json, m)?)?;
     m.add_function(wrap_pyfunction!(output_paths, m)?)?;
     m.add_function(wrap_pyfunction!(draw_label, m)?)?;

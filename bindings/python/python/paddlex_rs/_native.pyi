@@ -50,13 +50,6 @@ def result_line(
     scores: Sequence[float],
     label_names: Sequence[str],
 ) -> str: ...
-def result_json(
-    input_path: Optional[str],
-    page_index: Optional[int],
-    class_ids: Sequence[int],
-    scores: Sequence[float],
-    label_names: Sequence[str],
-) -> str: ...
 def save_json(
     path: str,
     input_path: Optional[str],
