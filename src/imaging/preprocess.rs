@@ -172,9 +172,7 @@ impl Preprocessor {
     fn resizes_whole_target(&self) -> bool {
         match self.resize {
             Some(op) => {
-                self.crop.is_none()
-                    || op.backend != ResizeLibrary::Cv2
-                    || op.interpolation != Interpolation::Linear
+                self.crop.is_none() || !resize::computes_window_only(op.backend, op.interpolation)
             }
             None => false,
         }

@@ -266,7 +266,7 @@ pub(crate) fn resize_window(
             dst_h,
         });
     }
-    if backend == ResizeLibrary::Cv2 && interp == Interpolation::Linear {
+    if computes_window_only(backend, interp) {
         let plan = Plan::new(src, dst_w, dst_h)?;
         let mut out = RgbImage::new(window.w as u32, window.h as u32);
         if opencv::linear_window(&plan, window, &mut out) {
@@ -377,6 +377,12 @@ where
     buf.par_chunks_mut(rows_per_band * row_len)
         .enumerate()
         .for_each(|(i, band)| f(i * rows_per_band, band));
+}
+
+/// Whether a resize to a window computes only that window (OpenCV's LINEAR);
+/// every other method builds the whole target image first.
+pub(crate) fn computes_window_only(backend: ResizeLibrary, interp: Interpolation) -> bool {
+    backend == ResizeLibrary::Cv2 && interp == Interpolation::Linear
 }
 
 #[cfg(test)]
