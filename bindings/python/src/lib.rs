@@ -233,8 +233,11 @@ impl NativePipeline {
                 pending.push_back(Item::Array(item));
             }
         }
+        // Read once: a chunk needs only the size, not the pipeline's lock.
+        let batch_size = self.batch_size(py)?;
         Ok(NativeRun {
             pipeline: Arc::clone(&self.pipeline),
+            chunk: batch_size * CHUNK_BATCHES,
             k: k.max(1),
             pending,
             queue: VecDeque::new(),
@@ -264,6 +267,8 @@ enum Entry {
 #[pyclass(module = "paddlex_rs._native")]
 struct NativeRun {
     pipeline: Arc<Mutex<Pipeline>>,
+    /// Units classified per call: a few of the pipeline's batches.
+    chunk: usize,
     k: usize,
     pending: VecDeque<Item>,
     queue: VecDeque<Entry>,
@@ -314,10 +319,7 @@ impl NativeRun {
 impl NativeRun {
     /// The next chunk's entries (inputs expanded as needed), or `None` when done.
     fn take_chunk(&mut self, py: Python<'_>) -> PyResult<Option<Vec<Entry>>> {
-        let batch_size = py
-            .detach(|| lock(&self.pipeline).map(|p| p.batch_size()))
-            .map_err(PyErr::from)?;
-        let chunk = batch_size * CHUNK_BATCHES;
+        let chunk = self.chunk;
         let (pending, queue) = (&mut self.pending, &mut self.queue);
         py.detach(|| fill(pending, queue, chunk));
         let n = chunk.min(self.queue.len());
