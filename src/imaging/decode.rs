@@ -9,6 +9,7 @@
 
 pub(crate) mod exif;
 pub mod jpeg;
+pub(crate) mod jpeg_markers;
 pub(crate) mod scale;
 pub(crate) mod tiff_frames;
 
@@ -114,16 +115,7 @@ fn decode_named(
     if jpeg::is_jpeg(bytes) {
         return decode_jpeg(bytes, path, reduce);
     }
-    let mut reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| DecodeError::Io(e.to_string()))?;
-    if reader.format().is_none() {
-        return Err(DecodeError::NotImage);
-    }
-    let mut limits = image::Limits::default();
-    limits.max_alloc = Some(MAX_ALLOC_BYTES);
-    reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(classify)?;
+    let mut decoder = open_decoder(bytes)?;
     let (width, height) = decoder.dimensions();
     check_dimensions(width, height)?;
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
@@ -134,6 +126,22 @@ fn decode_named(
     };
     img.apply_orientation(orientation);
     Ok((to_rgb8_like_opencv(img), Scale::FULL))
+}
+
+/// The `image` crate's decoder for non-JPEG `bytes`, its header read, under
+/// the allocation limit: what decoding starts from, and what the serving
+/// size probe reads (so both read a header the same way).
+pub(crate) fn open_decoder(bytes: &[u8]) -> Result<impl ImageDecoder + '_, DecodeError> {
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| DecodeError::Io(e.to_string()))?;
+    if reader.format().is_none() {
+        return Err(DecodeError::NotImage);
+    }
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_ALLOC_BYTES);
+    reader.limits(limits);
+    reader.into_decoder().map_err(classify)
 }
 
 /// A JPEG through libjpeg-turbo, its first warning logged (as `cv2.imread`

@@ -3,12 +3,11 @@
 //! estimate of the memory its decoding and visualisation hold, which the
 //! request reserves from the decode budget first.
 
-use std::io::Cursor;
-
-use image::{ImageDecoder, ImageReader};
+use image::ImageDecoder;
 
 use crate::imaging::decode::jpeg::is_jpeg;
-use crate::imaging::decode::MAX_PIXELS;
+use crate::imaging::decode::jpeg_markers::header_segments;
+use crate::imaging::decode::open_decoder;
 
 /// The declared size and sample layout of an encoded image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,17 +47,10 @@ pub(crate) fn probe(bytes: &[u8]) -> Option<Header> {
             bytes_per_pixel: 4,
         });
     }
-    let mut reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .ok()?;
-    reader.format()?;
-    // The decoder's own limits (the CLI's cap), so that the header is read
+    // The decoder's own opening (and limits), so that the header is read
     // exactly when the decoder would read it; the serving cap is applied to
     // the size it declares.
-    let mut limits = image::Limits::default();
-    limits.max_alloc = Some(MAX_PIXELS * 16);
-    reader.limits(limits);
-    let decoder = reader.into_decoder().ok()?;
+    let decoder = open_decoder(bytes).ok()?;
     let (width, height) = decoder.dimensions();
     Some(Header {
         width,
@@ -69,43 +61,19 @@ pub(crate) fn probe(bytes: &[u8]) -> Option<Header> {
 
 /// The frame size in a JPEG's start-of-frame segment.
 fn jpeg_size(bytes: &[u8]) -> Option<(u32, u32)> {
-    let mut i = 2; // after SOI
-    loop {
-        // Markers may be preceded by any number of 0xFF fill bytes.
-        while *bytes.get(i)? == 0xFF && *bytes.get(i + 1)? == 0xFF {
-            i += 1;
-        }
-        if *bytes.get(i)? != 0xFF {
-            return None;
-        }
-        let marker = *bytes.get(i + 1)?;
-        i += 2;
-        match marker {
-            // Standalone markers: no length.
-            0x01 | 0xD0..=0xD7 => continue,
-            // Start of scan or end of image before any frame header.
-            0xDA | 0xD9 => return None,
-            _ => {}
-        }
-        let length = usize::from(u16::from_be_bytes([*bytes.get(i)?, *bytes.get(i + 1)?]));
-        let is_frame = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
-        if is_frame {
-            // Length (2), precision (1), height (2), width (2).
-            let height = u16::from_be_bytes([*bytes.get(i + 3)?, *bytes.get(i + 4)?]);
-            let width = u16::from_be_bytes([*bytes.get(i + 5)?, *bytes.get(i + 6)?]);
-            return Some((u32::from(width), u32::from(height)));
-        }
-        if length < 2 {
-            return None;
-        }
-        i += length;
-    }
+    let is_frame = |m: u8| matches!(m, 0xC0..=0xCF) && !matches!(m, 0xC4 | 0xC8 | 0xCC);
+    let (_, frame) = header_segments(bytes).find(|&(marker, _)| is_frame(marker))?;
+    // Precision (1), height (2), width (2).
+    let height = u16::from_be_bytes([*frame.get(1)?, *frame.get(2)?]);
+    let width = u16::from_be_bytes([*frame.get(3)?, *frame.get(4)?]);
+    Some((u32::from(width), u32::from(height)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use image::{DynamicImage, ImageFormat, RgbImage, Rgba};
+    use std::io::Cursor;
 
     fn encode(img: &DynamicImage, format: ImageFormat) -> Vec<u8> {
         let mut out = Cursor::new(Vec::new());

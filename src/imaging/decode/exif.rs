@@ -3,6 +3,8 @@
 
 use image::metadata::Orientation;
 
+use super::jpeg_markers::header_segments;
+
 /// The orientation recorded in the file's EXIF data, if there is one.
 pub(crate) fn jpeg_orientation(bytes: &[u8]) -> Option<Orientation> {
     exif_payload(bytes).and_then(Orientation::from_exif_chunk)
@@ -11,34 +13,9 @@ pub(crate) fn jpeg_orientation(bytes: &[u8]) -> Option<Orientation> {
 /// The TIFF data of the first APP1 segment that starts with `Exif\0\0`,
 /// looking only at the markers before the first scan.
 fn exif_payload(bytes: &[u8]) -> Option<&[u8]> {
-    let mut pos = 2; // after SOI
-    loop {
-        if *bytes.get(pos)? != 0xff {
-            return None;
-        }
-        let marker = *bytes.get(pos + 1)?;
-        match marker {
-            // Fill bytes before a marker.
-            0xff => pos += 1,
-            // Markers without a length: TEM, RSTn.
-            0x01 | 0xd0..=0xd7 => pos += 2,
-            // Start of scan or end of image: no more headers.
-            0xda | 0xd9 => return None,
-            _ => {
-                let len = usize::from(u16::from_be_bytes([
-                    *bytes.get(pos + 2)?,
-                    *bytes.get(pos + 3)?,
-                ]));
-                let data = bytes.get(pos + 4..pos + 2 + len.max(2))?;
-                if marker == 0xe1 {
-                    if let Some(tiff) = data.strip_prefix(b"Exif\0\0") {
-                        return Some(tiff);
-                    }
-                }
-                pos += 2 + len.max(2);
-            }
-        }
-    }
+    header_segments(bytes)
+        .filter(|&(marker, _)| marker == 0xe1)
+        .find_map(|(_, data)| data.strip_prefix(b"Exif\0\0"))
 }
 
 #[cfg(test)]
