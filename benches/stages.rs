@@ -5,6 +5,7 @@
 //! `cargo bench --bench stages` (photos from target/bench/photos when
 //! benches/compare.sh made them, else tests/data/photos);
 //! `cargo bench --bench stages -- decode` for the decode stages only.
+//! `PADDLEX_RS_BENCH_PHOTOS=dir` takes the photos from `dir` instead.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -37,7 +38,9 @@ fn time<R>(rounds: usize, mut f: impl FnMut() -> R) -> Duration {
 fn photos() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let generated = root.join("target/bench/photos");
-    let dir = if generated.is_dir() {
+    let dir = if let Some(dir) = std::env::var_os("PADDLEX_RS_BENCH_PHOTOS") {
+        PathBuf::from(dir)
+    } else if generated.is_dir() {
         generated
     } else {
         root.join("tests/data/photos")
