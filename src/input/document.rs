@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use hayro::hayro_interpret::InterpreterSettings;
 use hayro::hayro_syntax::content::ops::TypedInstruction;
-use hayro::hayro_syntax::object::{Dict, Object};
+use hayro::hayro_syntax::content::TypedIter;
+use hayro::hayro_syntax::object::{Dict, Name, Object};
 use hayro::hayro_syntax::page::Page;
 use hayro::hayro_syntax::Pdf;
 use hayro::vello_cpu::color::palette::css::WHITE;
@@ -143,12 +144,23 @@ const MAX_EMBEDDED_SIDE: f64 = 65_535.0;
 /// any object, object streams included) whose declared size exceeds
 /// [`MAX_PIXELS`] or [`MAX_EMBEDDED_SIDE`]: the renderer decodes and
 /// scales each image at its declared size, so a few bytes declaring
-/// 99999999 x 10 pixels would cost gigabytes. Images inline in a content
-/// stream (`BI ... EI`) are checked page by page ([`check_inline_images`]).
+/// 99999999 x 10 pixels would cost gigabytes. Images inline in the content
+/// of a form XObject (`BI ... EI`) are checked here too; those inline in a
+/// page's content, page by page ([`check_inline_images`]).
 fn check_embedded_images(pdf: &Pdf) -> Result<(), String> {
     for object in pdf.objects() {
         if let Object::Stream(stream) = object {
-            check_image_dict(stream.dict())?;
+            let dict = stream.dict();
+            check_image_dict(dict)?;
+            let form = dict
+                .get::<Name>(b"Subtype")
+                .is_some_and(|n| n.as_str() == "Form");
+            if form {
+                // Content that cannot be decoded draws nothing.
+                if let Ok(content) = stream.decoded() {
+                    check_inline_ops(TypedIter::new(&content))?;
+                }
+            }
         }
     }
     Ok(())
@@ -156,9 +168,12 @@ fn check_embedded_images(pdf: &Pdf) -> Result<(), String> {
 
 /// Refuses a page whose content stream has an inline image (`BI ... EI`)
 /// whose declared size is over the limits of [`check_embedded_images`].
-/// (Inline images inside form XObjects are not looked at.)
 fn check_inline_images(page: &Page<'_>) -> Result<(), String> {
-    let mut ops = page.typed_operations();
+    check_inline_ops(page.typed_operations())
+}
+
+/// Refuses content whose inline images are over the limits.
+fn check_inline_ops(mut ops: TypedIter<'_>) -> Result<(), String> {
     while let Some(op) = ops.next() {
         if let TypedInstruction::InlineImage(image) = op {
             check_image_dict(image.0.dict())?;
@@ -303,6 +318,25 @@ mod tests {
         assert_eq!(doc.render_page(0).unwrap().dimensions(), (8, 6));
         let doc = PdfDocument::from_bytes(inline("99999999")).unwrap();
         let err = doc.render_page(0).unwrap_err();
+        assert!(
+            err.starts_with("the PDF holds an image of 99999999x1 pixels"),
+            "{err}"
+        );
+        // And for one inline in a form XObject the page draws.
+        let in_form = |w: &str| {
+            let form = format!("BI /W {w} /H 1 /CS /G /BPC 8 ID \0\0 EI");
+            one_page_pdf(&[
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 4 3] /Resources << /XObject << /Fm0 4 0 R >> >> /Contents 5 0 R >>",
+                &format!(
+                    "<< /Type /XObject /Subtype /Form /BBox [0 0 1 1] /Length {} >>\nstream\n{form}\nendstream",
+                    form.len()
+                ),
+                "<< /Length 26 >>\nstream\nq 4 0 0 3 0 0 cm /Fm0 Do Q\nendstream",
+            ])
+        };
+        let doc = PdfDocument::from_bytes(in_form("2")).unwrap();
+        assert_eq!(doc.render_page(0).unwrap().dimensions(), (8, 6));
+        let err = PdfDocument::from_bytes(in_form("99999999")).unwrap_err();
         assert!(
             err.starts_with("the PDF holds an image of 99999999x1 pixels"),
             "{err}"
