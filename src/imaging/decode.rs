@@ -10,6 +10,7 @@
 pub(crate) mod exif;
 pub mod jpeg;
 pub(crate) mod jpeg_markers;
+mod orient;
 pub(crate) mod scale;
 pub(crate) mod tiff_frames;
 
@@ -169,9 +170,10 @@ fn decode_jpeg(
     let image = match orientation {
         Orientation::NoTransforms => decoded.image,
         orientation => {
-            let mut img = DynamicImage::ImageRgb8(decoded.image);
-            img.apply_orientation(orientation);
-            img.into_rgb8()
+            // Into this thread's second buffer; the decoded one becomes it.
+            let shown = orient::oriented(&decoded.image, orientation, TURNED.take());
+            keep_spare(&TURNED, decoded.image.into_raw());
+            shown
         }
     };
     Ok((image, decoded.scale))
@@ -188,12 +190,15 @@ fn swaps_sides(orientation: Orientation) -> bool {
     )
 }
 
-/// Largest pixel buffer kept for reuse (bytes): a 4k x 3k photo.
-const MAX_RECYCLED: usize = 4096 * 3072 * 3;
+/// Largest pixel buffer kept for reuse (bytes): a 24 MP (6016 x 4016) photo,
+/// so that camera photos reuse memory too.
+const MAX_RECYCLED: usize = 6016 * 4016 * 3;
 
 thread_local! {
     /// A pixel buffer handed back by [`recycle`], reused by the next decode on this thread.
     static SPARE: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+    /// A second one, for the pixels of a JPEG turned by its EXIF orientation.
+    static TURNED: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 /// Hands back the pixels of an image that is no longer needed, so that the
@@ -201,13 +206,18 @@ thread_local! {
 /// instead of a fresh, zeroed allocation (zeroing and page faults cost
 /// about as much as resizing the image). Of two buffers the larger is kept.
 pub fn recycle(image: RgbImage) {
-    let buf = image.into_raw();
+    keep_spare(&SPARE, image.into_raw());
+}
+
+/// Keeps `buf` in `spare` (the larger of the two), unless it is over
+/// [`MAX_RECYCLED`].
+fn keep_spare(spare: &'static std::thread::LocalKey<std::cell::Cell<Vec<u8>>>, buf: Vec<u8>) {
     if buf.capacity() > MAX_RECYCLED {
         return;
     }
-    let spare = SPARE.take();
-    SPARE.set(if spare.capacity() >= buf.capacity() {
-        spare
+    let old = spare.take();
+    spare.set(if old.capacity() >= buf.capacity() {
+        old
     } else {
         buf
     });
