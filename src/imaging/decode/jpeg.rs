@@ -184,8 +184,7 @@ impl Session {
         let stride = w * 3;
         // Shrinking keeps the old bytes: libjpeg writes every row (a file
         // that ends early gets its missing rows filled in), or fails.
-        buf.truncate(stride * h);
-        buf.resize(stride * h, 0);
+        super::fit_buffer(&mut buf, stride * h);
         if cmyk {
             read_cmyk(cinfo, &mut buf, w)?;
         } else {
