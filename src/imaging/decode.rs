@@ -209,20 +209,6 @@ pub fn recycle(image: RgbImage) {
     keep_spare(&SPARE, image.into_raw());
 }
 
-/// Makes `buf` `len` bytes long, keeping its old bytes where it shrinks
-/// and zero-filling growth. A buffer that must grow for a size that will be
-/// recycled is replaced by one with room for [`MAX_RECYCLED`] bytes: the
-/// address space is only reserved (pages are mapped as they are written),
-/// and a later, larger photo then grows into it instead of a fresh
-/// allocation whose every page faults again.
-pub(crate) fn fit_buffer(buf: &mut Vec<u8>, len: usize) {
-    if buf.capacity() < len && len <= MAX_RECYCLED {
-        *buf = Vec::with_capacity(MAX_RECYCLED);
-    }
-    buf.truncate(len);
-    buf.resize(len, 0);
-}
-
 /// Keeps `buf` in `spare` (the larger of the two), unless it is over
 /// [`MAX_RECYCLED`].
 fn keep_spare(spare: &'static std::thread::LocalKey<std::cell::Cell<Vec<u8>>>, buf: Vec<u8>) {
@@ -242,8 +228,10 @@ fn read_rgb8(decoder: impl ImageDecoder, width: u32, height: u32) -> Result<RgbI
     let len = usize::try_from(decoder.total_bytes())
         .map_err(|_| DecodeError::TooLarge { width, height })?;
     let mut buf = SPARE.take();
-    // Shrinking keeps the old bytes (the decoder overwrites them all).
-    fit_buffer(&mut buf, len);
+    // Shrinking keeps the old bytes (the decoder overwrites them all); only
+    // growth is zero-filled.
+    buf.truncate(len);
+    buf.resize(len, 0);
     decoder.read_image(&mut buf).map_err(classify)?;
     RgbImage::from_raw(width, height, buf)
         .ok_or_else(|| DecodeError::Corrupt("the decoder gave a buffer of the wrong size".into()))

@@ -184,7 +184,8 @@ impl Session {
         let stride = w * 3;
         // Shrinking keeps the old bytes: libjpeg writes every row (a file
         // that ends early gets its missing rows filled in), or fails.
-        super::fit_buffer(&mut buf, stride * h);
+        buf.truncate(stride * h);
+        buf.resize(stride * h, 0);
         if cmyk {
             read_cmyk(cinfo, &mut buf, w)?;
         } else {

@@ -37,8 +37,9 @@ pub(crate) fn oriented(src: &RgbImage, orientation: Orientation, mut buf: Vec<u8
         Orientation::Rotate270FlipH => (last_x + last_y, -row, -px),
         Orientation::Rotate270 => (last_x, row, -px),
     };
-    // Every byte is written below.
-    super::fit_buffer(&mut buf, dw * dh * 3);
+    // Every byte is written below; shrinking keeps old bytes, growth zeroes.
+    buf.truncate(dw * dh * 3);
+    buf.resize(dw * dh * 3, 0);
     let source = src.as_raw();
     for ty in (0..dh).step_by(TILE) {
         for tx in (0..dw).step_by(TILE) {
