@@ -98,13 +98,16 @@ pub(crate) fn decode_file_reduced(
     decode_named(&bytes, Some(path), reduce)
 }
 
-/// Decodes encoded image bytes.
+/// Decodes encoded image bytes. Unlike a file decode, it keeps no turned
+/// buffer on the thread (see [`decode_jpeg`]): its callers (the server)
+/// run on threads that never [`recycle`].
 pub fn decode_bytes(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
     decode_named(bytes, None, None).map(|(image, _)| image)
 }
 
-/// Decodes bytes; `path`, when known, names the file in warnings; `reduce`
-/// as for [`decode_file_reduced`].
+/// Decodes bytes; `path`, when known, names the file in warnings (and
+/// marks a file decode, which keeps a turned buffer); `reduce` as for
+/// [`decode_file_reduced`].
 fn decode_named(
     bytes: &[u8],
     path: Option<&Path>,
@@ -149,6 +152,11 @@ pub(crate) fn open_decoder(bytes: &[u8]) -> Result<impl ImageDecoder + '_, Decod
 /// prints libjpeg's, e.g. "Premature end of JPEG file"), then EXIF
 /// orientation applied. A reduction is chosen on the stored size, so the
 /// bound is transposed for the orientations that swap width and height.
+///
+/// A file decode (`path` known: the CLI pipeline and the Python binding,
+/// whose threads are a fixed pool) turns the pixels into this thread's
+/// second buffer and keeps the decoded one there for the next photo; a
+/// bytes decode turns them into fresh memory and keeps nothing.
 fn decode_jpeg(
     bytes: &[u8],
     path: Option<&Path>,
@@ -169,12 +177,13 @@ fn decode_jpeg(
     }
     let image = match orientation {
         Orientation::NoTransforms => decoded.image,
-        orientation => {
+        orientation if path.is_some() => {
             // Into this thread's second buffer; the decoded one becomes it.
             let shown = orient::oriented(&decoded.image, orientation, TURNED.take());
             keep_spare(&TURNED, decoded.image.into_raw());
             shown
         }
+        orientation => orient::oriented(&decoded.image, orientation, Vec::new()),
     };
     Ok((image, decoded.scale))
 }
@@ -354,6 +363,20 @@ mod tests {
         recycle(RgbImage::new(40, 30));
         recycle(RgbImage::new(4, 3));
         assert!(SPARE.take().capacity() >= 40 * 30 * 3);
+    }
+
+    #[test]
+    fn only_a_file_decode_keeps_a_turned_buffer() {
+        let jpeg = encode(&DynamicImage::new_rgb8(40, 30), ImageFormat::Jpeg);
+        let rotated = insert_exif_orientation(&jpeg, 6);
+        TURNED.take();
+        assert_eq!(decode_bytes(&rotated).unwrap().dimensions(), (30, 40));
+        assert_eq!(TURNED.take().capacity(), 0, "a bytes decode keeps nothing");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.jpg");
+        std::fs::write(&path, &rotated).unwrap();
+        assert_eq!(decode_file(&path).unwrap().dimensions(), (30, 40));
+        assert!(TURNED.take().capacity() >= 40 * 30 * 3);
     }
 
     #[test]
