@@ -84,6 +84,20 @@ impl Invalid {
 /// The top-level fields of a body, each left as unparsed JSON text.
 type Fields<'a> = HashMap<String, &'a RawValue>;
 
+/// The `logId` field, when it is a string.
+fn log_id_field(fields: &Fields<'_>) -> Option<String> {
+    fields
+        .get("logId")
+        .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
+}
+
+/// The string `logId` of a JSON object body, read as [`parse_infer_body`]
+/// reads it (for the bodies of requests it does not parse: 404, 405).
+pub(crate) fn body_log_id(body: &[u8]) -> Option<String> {
+    let fields: Fields<'_> = serde_json::from_str(json_text(body).ok()?).ok()?;
+    log_id_field(&fields)
+}
+
 /// Parses and validates a request body, once: the top-level object is split
 /// into its fields without parsing their values, the image string is
 /// borrowed from the body (copied only when it holds escapes), and only the
@@ -118,9 +132,7 @@ pub(crate) fn parse_infer_body(body: &[u8]) -> Result<InferRequest<'_>, Invalid>
             return Err(invalid(vec![error], None));
         }
     };
-    let log_id = fields
-        .get("logId")
-        .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok());
+    let log_id = log_id_field(&fields);
     let mut errors = Vec::new();
     let image = match fields.get("image") {
         Some(raw) => match string_of(raw) {
@@ -371,6 +383,17 @@ pub(crate) const OPENAPI_JSON: &str = r##"{"openapi":"3.1.0","info":{"title":"pa
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_log_id_of_an_unparsed_body_is_read_as_an_infer_body_reads_it() {
+        let body = "\u{feff}{\"image\": 1, \"logId\": \"a\\u00e9\"}".as_bytes();
+        assert_eq!(body_log_id(body).as_deref(), Some("a\u{e9}"));
+        let infer = parse_infer_body(body).unwrap_err();
+        assert_eq!(infer.log_id.as_deref(), Some("a\u{e9}"));
+        assert_eq!(body_log_id(br#"{"logId": 5}"#), None);
+        assert_eq!(body_log_id(br#"["logId"]"#), None);
+        assert_eq!(body_log_id(b"not json"), None);
+    }
 
     fn message(body: &str) -> String {
         parse_infer_body(body.as_bytes()).unwrap_err().message()

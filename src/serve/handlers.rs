@@ -85,9 +85,5 @@ pub(crate) async fn method_not_allowed(
 /// The client's `logId` in a small JSON body (a few KB at most are read).
 async fn body_log_id(request: Request, limits: &BodyLimits) -> Option<String> {
     let body = read_prefix(request, limits.timeout.min(PREFIX_TIMEOUT)).await?;
-    let value = serde_json::from_slice::<serde_json::Value>(&body).ok()?;
-    value
-        .get("logId")
-        .and_then(serde_json::Value::as_str)
-        .map(str::to_string)
+    super::api::body_log_id(&body)
 }
