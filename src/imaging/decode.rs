@@ -164,7 +164,7 @@ fn decode_jpeg(
 ) -> Result<(RgbImage, Scale), DecodeError> {
     let orientation = exif::jpeg_orientation(bytes).unwrap_or(Orientation::NoTransforms);
     let reduce = reduce.map(|need| {
-        if swaps_sides(orientation) {
+        if orient::swaps_sides(orientation) {
             need.transposed()
         } else {
             need
@@ -186,17 +186,6 @@ fn decode_jpeg(
         orientation => orient::oriented(&decoded.image, orientation, Vec::new()),
     };
     Ok((image, decoded.scale))
-}
-
-/// Whether an EXIF orientation turns a `w` x `h` image into an `h` x `w` one.
-fn swaps_sides(orientation: Orientation) -> bool {
-    matches!(
-        orientation,
-        Orientation::Rotate90
-            | Orientation::Rotate270
-            | Orientation::Rotate90FlipH
-            | Orientation::Rotate270FlipH
-    )
 }
 
 /// Largest pixel buffer kept for reuse (bytes): a 24 MP (6016 x 4016) photo,

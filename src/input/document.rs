@@ -304,14 +304,12 @@ mod tests {
         let err = PdfDocument::from_bytes(pdf("20000", "20000")).unwrap_err();
         assert!(err.contains("over the limit"), "{err}");
         // The same for an image inline in the page's content.
+        let inline_image = |w: &str| format!("BI /W {w} /H 1 /CS /G /BPC 8 ID \0\0 EI");
         let inline = |w: &str| {
-            let content = format!("q 4 0 0 3 0 0 cm BI /W {w} /H 1 /CS /G /BPC 8 ID \0\0 EI Q");
+            let content = format!("q 4 0 0 3 0 0 cm {} Q", inline_image(w));
             one_page_pdf(&[
                 "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 4 3] /Contents 4 0 R >>",
-                &format!(
-                    "<< /Length {} >>\nstream\n{content}\nendstream",
-                    content.len()
-                ),
+                &stream_object("", &content),
             ])
         };
         let doc = PdfDocument::from_bytes(inline("2")).unwrap();
@@ -324,14 +322,10 @@ mod tests {
         );
         // And for one inline in a form XObject the page draws.
         let in_form = |w: &str| {
-            let form = format!("BI /W {w} /H 1 /CS /G /BPC 8 ID \0\0 EI");
             one_page_pdf(&[
                 "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 4 3] /Resources << /XObject << /Fm0 4 0 R >> >> /Contents 5 0 R >>",
-                &format!(
-                    "<< /Type /XObject /Subtype /Form /BBox [0 0 1 1] /Length {} >>\nstream\n{form}\nendstream",
-                    form.len()
-                ),
-                "<< /Length 26 >>\nstream\nq 4 0 0 3 0 0 cm /Fm0 Do Q\nendstream",
+                &stream_object("/Type /XObject /Subtype /Form /BBox [0 0 1 1] ", &inline_image(w)),
+                &stream_object("", "q 4 0 0 3 0 0 cm /Fm0 Do Q"),
             ])
         };
         let doc = PdfDocument::from_bytes(in_form("2")).unwrap();
@@ -341,6 +335,14 @@ mod tests {
             err.starts_with("the PDF holds an image of 99999999x1 pixels"),
             "{err}"
         );
+    }
+
+    /// A stream object: `content` with its `/Length` after the `extra` keys.
+    fn stream_object(extra: &str, content: &str) -> String {
+        format!(
+            "<< {extra}/Length {} >>\nstream\n{content}\nendstream",
+            content.len()
+        )
     }
 
     /// A PDF of one page: `objects` are objects 3, 4, ... (the page first).

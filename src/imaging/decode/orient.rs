@@ -10,18 +10,26 @@ use image::RgbImage;
 /// Side of the square tiles the copy walks.
 const TILE: usize = 32;
 
-/// `src` shown as `orientation` says, written into `buf` (reused; resized
-/// to fit). `NoTransforms` is a plain copy.
-pub(crate) fn oriented(src: &RgbImage, orientation: Orientation, mut buf: Vec<u8>) -> RgbImage {
-    let (w, h) = (src.width() as usize, src.height() as usize);
-    let swaps = matches!(
+/// Whether an EXIF orientation turns a `w` x `h` image into an `h` x `w` one.
+pub(crate) fn swaps_sides(orientation: Orientation) -> bool {
+    matches!(
         orientation,
         Orientation::Rotate90
             | Orientation::Rotate270
             | Orientation::Rotate90FlipH
             | Orientation::Rotate270FlipH
-    );
-    let (dw, dh) = if swaps { (h, w) } else { (w, h) };
+    )
+}
+
+/// `src` shown as `orientation` says, written into `buf` (reused; resized
+/// to fit). `NoTransforms` is a plain copy.
+pub(crate) fn oriented(src: &RgbImage, orientation: Orientation, mut buf: Vec<u8>) -> RgbImage {
+    let (w, h) = (src.width() as usize, src.height() as usize);
+    let (dw, dh) = if swaps_sides(orientation) {
+        (h, w)
+    } else {
+        (w, h)
+    };
     // Shown pixel (x, y) is stored pixel (sx, sy), an affine function of
     // (x, y): its byte offset is `start + x * step_x + y * step_y`.
     let (row, px) = ((w * 3) as isize, 3isize);
